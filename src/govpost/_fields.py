@@ -1,0 +1,76 @@
+"""Shared converters and checks for the fields of govpost's models (private).
+
+attrs converters must be named functions for mypy's attrs plugin, so each model defines small
+named converters that call these.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from govpost.errors import ValidationError
+from govpost.regions import Division
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def short(value: object) -> str:
+    """``repr(value)`` cut to 40 characters, for error messages about junk input."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def coerce_enum(kind: type[E], value: object) -> E:
+    """``value`` as a member of ``kind``, accepting the member or its wire value."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in kind)
+        raise ValidationError(
+            f"{short(value)} is not a {kind.__name__}; choose from {choices}"
+        ) from None
+
+
+def coerce_enum_set(kind: type[E], values: object) -> frozenset[E]:
+    """A frozenset of ``kind`` members from any collection of members or wire values."""
+    if values is None:
+        return frozenset()
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(
+            f"{kind.__name__} values {short(values)} must be a collection such as "
+            f"{{{kind.__name__}.{next(iter(kind)).name}}}"
+        )
+    return frozenset(coerce_enum(kind, v) for v in values)
+
+
+def aware(value: object, what: str = "timestamp") -> datetime:
+    """Check that ``value`` is a timezone-aware datetime and return it.
+
+    Raises:
+        ValidationError: a naive datetime or not a datetime at all.
+    """
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{what} {short(value)} must be a datetime with a timezone")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            f"{what} {value.isoformat()} is naive: attach a timezone, e.g. "
+            f"datetime(..., tzinfo=ZoneInfo('Asia/Shanghai'))"
+        )
+    return value
+
+
+def text(value: object, what: str, *, max_len: int) -> str:
+    """A stripped, non-empty string of at most ``max_len`` characters."""
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise ValidationError(f"{what} must be a non-empty string of at most {max_len} characters")
+    return value.strip()
+
+
+def division(value: object) -> Division:
+    """A :class:`~govpost.regions.Division` from itself or its code (an attrs converter)."""
+    return Division.parse(value)

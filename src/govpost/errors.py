@@ -1,0 +1,111 @@
+"""The govpost exception hierarchy.
+
+Every error raised by govpost's public API derives from :class:`GovpostError`, and every leaf
+also derives from the builtin it behaves like, so ``except ValueError`` keeps working for code
+that does not know govpost::
+
+    >>> from govpost.errors import ValidationError
+    >>> issubclass(ValidationError, ValueError)
+    True
+
+Messages are public API: each says what was wrong, shows the offending value (masked when it is
+personal data) and says how to fix it. Exceptions of the libraries govpost builds on (``decimal``,
+``cattrs``, ``requests``, ``sqlalchemy``) are translated at the boundary with ``raise ... from``.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BudgetExceededError",
+    "CalendarCoverageError",
+    "CarrierError",
+    "CurrencyMismatchError",
+    "DeserializationError",
+    "GovpostError",
+    "InvalidTrackingNumberError",
+    "InvalidTransitionError",
+    "SettlementError",
+    "StoreError",
+    "UnknownCarrierError",
+    "ValidationError",
+    "WebhookVerificationError",
+]
+
+
+class GovpostError(Exception):
+    """Root of every error govpost raises on purpose."""
+
+
+class ValidationError(GovpostError, ValueError):
+    """A value given to govpost is malformed or out of range."""
+
+
+class CurrencyMismatchError(ValidationError):
+    """Two amounts in different currencies were combined."""
+
+
+class InvalidTrackingNumberError(ValidationError):
+    """A tracking (waybill) number is not a valid UPU S10 or domestic EMS number."""
+
+
+class CalendarCoverageError(GovpostError, LookupError):
+    """The working-day calendar has no official schedule for the requested year."""
+
+
+class InvalidTransitionError(GovpostError):
+    """A shipment status change that the transition table does not allow."""
+
+
+class SettlementError(GovpostError):
+    """Settlement could not be computed as asked (wrong period, agreement, or input)."""
+
+
+class BudgetExceededError(SettlementError):
+    """Settling would take the cumulative amount past the annual budget (strict mode)."""
+
+
+class CarrierError(GovpostError):
+    """The carrier refused or failed a request.
+
+    Args:
+        message: what happened, in words.
+        code: the carrier's own error code, when it sent one.
+        retryable: whether repeating the same request may succeed (timeouts, 5xx, 429).
+        raw: the carrier's response as received, kept for support tickets.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool = False,
+        raw: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+        self.raw = raw
+
+
+class UnknownCarrierError(CarrierError, LookupError):
+    """No carrier adapter is registered under that name, or its plug-in failed to import."""
+
+
+class WebhookVerificationError(GovpostError):
+    """A pushed message failed verification (signature, key, timestamp window) and was refused."""
+
+
+class DeserializationError(GovpostError, ValueError):
+    """A wire document (JSON, CSV row, database row) does not describe a valid govpost value.
+
+    The message names the path of each bad field, as in ``@ $.lines[3].amount``.
+    """
+
+
+class StoreError(GovpostError):
+    """The store could not read or write; nothing was half-written."""

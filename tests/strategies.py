@@ -1,0 +1,210 @@
+"""Hypothesis strategies for every govpost model, shared by the property tests.
+
+Each section belongs to one module of govpost; keep strategies next to their section.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+
+from govpost.centers import BusinessLine, Channel, CooperationMode, ServiceCenter
+from govpost.identifiers import TrackingNumber
+from govpost.money import Money
+from govpost.regions import Division
+from govpost.shipments import Direction, Recipient, Shipment, ShipmentStatus
+
+# --- money -------------------------------------------------------------------------------------
+
+currencies = st.sampled_from(["CNY", "USD", "HKD"])
+
+#: Decimal amounts of up to 6 decimal places, within +/- 10^9 yuan.
+amounts = st.decimals(
+    min_value=Decimal("-1e9"),
+    max_value=Decimal("1e9"),
+    allow_nan=False,
+    allow_infinity=False,
+    places=6,
+)
+
+#: Whole-fen amounts, the kind that appear on statements.
+fen_amounts = st.integers(min_value=-(10**11), max_value=10**11).map(
+    lambda f: Decimal(f).scaleb(-2)
+)
+
+
+def money(currency: str = "CNY", *, whole_fen: bool = False) -> st.SearchStrategy[Money]:
+    """Money in one currency; ``whole_fen`` restricts to amounts with at most 2 decimals."""
+    return (fen_amounts if whole_fen else amounts).map(lambda a: Money(a, currency))
+
+
+weights = st.one_of(
+    st.integers(min_value=0, max_value=10**6),
+    st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False, allow_infinity=False),
+)
+
+# --- regions -----------------------------------------------------------------------------------
+
+#: Real codes of every level, including municipalities and renamed or abolished codes.
+DIVISION_CODES = (
+    "110000", "110105", "110108", "120101", "310104", "310115", "500101", "500230",
+    "520000", "520100", "520102", "520103", "520115", "520200", "520201", "520114",
+    "522301", "522601", "429004", "440300", "440305", "330100", "330106",
+)  # fmt: skip
+
+
+def divisions() -> st.SearchStrategy[Division]:
+    """Divisions drawn from a fixed list of real codes (province, city, county)."""
+    return st.sampled_from(DIVISION_CODES).map(Division.parse)
+
+
+# --- identifiers -------------------------------------------------------------------------------
+
+#: Region codes of real counties: 朝阳区, 南明区, 观山湖区 (created 2012), 浦东新区 (1992).
+ID_REGION_CODES = ("110105", "520102", "520115", "310115")
+
+#: Mobile prefixes that the phonenumbers metadata accepts for every 8-digit suffix.
+MOBILE_PREFIXES = (
+    *(str(p) for p in range(130, 140)),
+    *("150", "151", "152", "153", "155", "156", "157", "158", "159"),
+    *(str(p) for p in range(180, 190)),
+    *("176", "177", "178", "199"),
+)
+
+
+def s10_check(serial: str) -> int:
+    """The S10 check digit, written independently of govpost for the tests to compare."""
+    remainder = sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7), strict=True)) % 11
+    return {0: 5, 1: 0}.get(remainder, 11 - remainder)
+
+
+def s10_numbers() -> st.SearchStrategy[TrackingNumber]:
+    """Valid UPU S10 numbers: any service letters, serial and country, the right check digit."""
+    letters = st.text(alphabet=string.ascii_uppercase, min_size=2, max_size=2)
+    serials = st.text(alphabet=string.digits, min_size=8, max_size=8)
+    return st.builds(
+        lambda service, serial, country: TrackingNumber(
+            value=f"{service}{serial}{s10_check(serial)}{country}"
+        ),
+        letters,
+        serials,
+        letters,
+    )
+
+
+def id_check(first17: str) -> str:
+    """GB 11643 check character, as python-stdnum writes ISO 7064 MOD 11-2 (not govpost's way)."""
+    remainder = (1 - 2 * int(first17, 13)) % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def id_numbers() -> st.SearchStrategy[str]:
+    """Valid 18-character resident ID numbers: known regions, births 1900-2020, any sequence."""
+
+    def build(region: str, born: date, sequence: int) -> str:
+        first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
+        return first17 + id_check(first17)
+
+    return st.builds(
+        build,
+        st.sampled_from(ID_REGION_CODES),
+        st.dates(min_value=date(1900, 1, 1), max_value=date(2020, 12, 31)),
+        st.integers(min_value=0, max_value=999),
+    )
+
+
+def mobiles() -> st.SearchStrategy[str]:
+    """Valid mainland mobile numbers as 11 ASCII digits."""
+    return st.builds(
+        str.__add__,
+        st.sampled_from(MOBILE_PREFIXES),
+        st.text(alphabet=string.digits, min_size=8, max_size=8),
+    )
+
+
+# --- centers and shipments ---------------------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+center_codes = st.from_regex(r"[A-Z]{2}-[0-9]{6}(-[0-9]{2})?", fullmatch=True)
+
+
+@st.composite
+def service_centers(draw: st.DrawFn) -> ServiceCenter:
+    """Valid centers, cooperating or not (mode=None then has no channels or lines)."""
+    mode = draw(st.none() | st.sampled_from(CooperationMode))
+    cooperating = mode is not None
+    return ServiceCenter(
+        code=draw(center_codes),
+        name=draw(st.text(alphabet="贵阳市南明区政务服务中心", min_size=1, max_size=12)),
+        division=draw(divisions()),
+        mode=mode,
+        channels=draw(st.frozensets(st.sampled_from(Channel))) if cooperating else frozenset(),
+        business_lines=(
+            draw(st.frozensets(st.sampled_from(BusinessLine))) if cooperating else frozenset()
+        ),
+    )
+
+
+#: Aware datetimes between 2018 and 2026 at a whole second, in a few real offsets.
+aware_datetimes = st.datetimes(
+    min_value=datetime(2018, 1, 1),
+    max_value=datetime(2026, 12, 31),
+    timezones=st.sampled_from([SHANGHAI, UTC, timezone(timedelta(hours=-5))]),
+).map(lambda d: d.replace(microsecond=0))
+
+recipients = st.builds(
+    Recipient,
+    name=st.sampled_from(["张三", "欧阳娜娜", "李四光", "王五", "诸葛亮"]),
+    mobile=st.none() | mobiles(),
+    address=st.none()
+    | st.sampled_from(["贵州省贵阳市南明区中华南路1号", "北京市朝阳区建国路88号"]),
+)
+
+
+@st.composite
+def shipments(draw: st.DrawFn, *, picked_up: bool | None = None) -> Shipment:
+    """Valid shipments; ``picked_up`` forces (True) or forbids (False) a pickup time."""
+    created = draw(aware_datetimes)
+    has_pickup = draw(st.booleans()) if picked_up is None else picked_up
+    pickup = created + timedelta(minutes=draw(st.integers(0, 60 * 24 * 5))) if has_pickup else None
+    returned = None
+    if pickup is not None and draw(st.booleans()):
+        returned = pickup + timedelta(hours=draw(st.integers(1, 24 * 20)))
+    status = (
+        ShipmentStatus.RETURNED
+        if returned
+        else draw(
+            st.sampled_from(
+                [ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED]
+                if pickup
+                else [
+                    ShipmentStatus.CREATED,
+                    ShipmentStatus.AWAITING_PICKUP,
+                    ShipmentStatus.CANCELLED,
+                ]
+            )
+        )
+    )
+    return Shipment(
+        id=draw(st.from_regex(r"GP-[0-9]{8}-[0-9]{5}", fullmatch=True)),
+        center=draw(center_codes),
+        business_line=draw(st.sampled_from(BusinessLine)),
+        direction=draw(st.sampled_from(Direction)),
+        origin=draw(divisions()),
+        destination=draw(divisions()),
+        weight_g=draw(st.integers(1, 30_000)),
+        created_at=created,
+        recipient=draw(st.none() | recipients),
+        declared_value=draw(st.none() | money(whole_fen=True).filter(lambda m: m.amount > 0)),
+        return_receipt=draw(st.booleans()),
+        tracking_number=draw(st.none() | s10_numbers()),
+        application_ref=draw(st.none() | st.from_regex(r"BJ[0-9]{10}", fullmatch=True)),
+        status=status,
+        picked_up_at=pickup,
+        returned_at=returned,
+    )

@@ -1,0 +1,68 @@
+"""Service centers and their cooperation."""
+
+from __future__ import annotations
+
+import pytest
+
+from govpost import (
+    AdminLevel,
+    BusinessLine,
+    Channel,
+    CooperationMode,
+    Division,
+    ServiceCenter,
+    ValidationError,
+)
+
+
+def test_center_level_comes_from_its_division() -> None:
+    county = ServiceCenter(
+        code="GZ-520102",
+        name="南明区政务服务中心",
+        division="520102",
+        mode="door_pickup",
+        channels=["window"],
+        business_lines=[BusinessLine.LICENCE_DELIVERY, "tax"],
+    )
+    assert county.division == Division("520102")
+    assert county.level is AdminLevel.COUNTY
+    assert county.mode is CooperationMode.DOOR_PICKUP
+    assert county.channels == frozenset({Channel.WINDOW})
+    assert county.business_lines == frozenset({BusinessLine.LICENCE_DELIVERY, BusinessLine.TAX})
+    assert county.is_cooperating
+
+
+def test_non_cooperating_center() -> None:
+    center = ServiceCenter(code="GZ-522701", name="都匀市政务服务中心", division="522701")
+    assert center.mode is None
+    assert not center.is_cooperating
+    with pytest.raises(ValidationError, match="mode=None"):
+        ServiceCenter(code="X", name="x", division="522701", channels=[Channel.WINDOW])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"code": ""}, "center code"),
+        ({"code": "has space"}, "center code"),
+        ({"name": "  "}, "center name"),
+        ({"division": "999999"}, "GB/T 2260"),
+        ({"mode": "teleport"}, "door_pickup"),
+        ({"channels": "window"}, "collection"),
+        ({"business_lines": ["mail"]}, "licence_delivery"),
+    ],
+)
+def test_bad_centers_are_refused(kwargs: dict[str, object], message: str) -> None:
+    good: dict[str, object] = {
+        "code": "GZ-1",
+        "name": "中心",
+        "division": "520100",
+        "mode": CooperationMode.GOVERNMENT_AGENT,
+    }
+    with pytest.raises(ValidationError, match=message):
+        ServiceCenter(**{**good, **kwargs})  # type: ignore[arg-type]
+
+
+def test_labels_are_the_reports_terms() -> None:
+    assert [m.label for m in CooperationMode] == ["上门揽收", "专人驻点", "政府代办"]
+    assert BusinessLine.POLICE.label == "警邮合作"

@@ -1,0 +1,153 @@
+"""The wire format: round trips of every model, the documented shapes, and path-naming errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from govpost import (
+    DeserializationError,
+    Division,
+    Money,
+    ServiceCenter,
+    Shipment,
+    TrackingNumber,
+    from_json,
+    to_json,
+)
+from govpost.serialization import from_primitive, make_converter, to_primitive
+from govpost.shipments import Recipient
+from tests.strategies import (
+    aware_datetimes,
+    divisions,
+    money,
+    recipients,
+    s10_numbers,
+    service_centers,
+    shipments,
+)
+
+
+def test_money_wire_form() -> None:
+    assert json.loads(to_json(Money("12.5"))) == {"amount": "12.50", "currency": "CNY"}
+    assert from_json('{"amount": "12.50", "currency": "CNY"}', Money) == Money("12.50")
+    assert from_json('{"amount": "3"}', Money) == Money("3")
+
+
+def test_datetimes_keep_their_offset() -> None:
+    moment = datetime(2018, 6, 1, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    assert to_json(moment) == '"2018-06-01T09:30:00+08:00"'
+    assert from_json('"2018-06-01T09:30:00+08:00"', datetime) == moment
+
+
+def test_divisions_by_code_and_enums_by_value(shipment_json: dict[str, Any]) -> None:
+    assert shipment_json["origin"] == "520102"
+    assert shipment_json["business_line"] == "licence_delivery"
+    assert shipment_json["direction"] == "outbound_result"
+    assert shipment_json["tracking_number"] == "RR473124829GB"
+    assert shipment_json["declared_value"] == {"amount": "2000.00", "currency": "CNY"}
+
+
+@pytest.fixture
+def shipment_json() -> dict[str, Any]:
+    shipment = Shipment(
+        id="GP-1",
+        center="GZ-520102",
+        business_line="licence_delivery",
+        direction="outbound_result",
+        origin="520102",
+        destination="522601",
+        weight_g=250,
+        created_at=datetime(2018, 6, 1, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+        recipient=Recipient(name="张三", mobile="13800138000"),
+        declared_value=Money("2000"),
+        tracking_number="RR473124829GB",
+    )
+    data: dict[str, Any] = json.loads(to_json(shipment))
+    assert from_json(to_json(shipment), Shipment) == shipment
+    return data
+
+
+@pytest.mark.parametrize(
+    ("document", "cls", "path", "says"),
+    [
+        ('{"amount": 12.5, "currency": "CNY"}', Money, "@ $", "JSON string"),
+        ('"2018-06-01T09:30:00"', datetime, "@ $", "no UTC offset"),
+        (
+            '{"code": "GZ-1", "name": "x", "division": "520100", "mode": "fly"}',
+            ServiceCenter,
+            "@ $.mode",
+            "CooperationMode",
+        ),
+        (
+            '{"code": "GZ-1", "name": "x", "division": "520100", "extra": 1}',
+            ServiceCenter,
+            "@ $",
+            "extra",
+        ),
+        ('{"code": "GZ-1", "name": "x"}', ServiceCenter, "@ $.division", "required field missing"),
+        ('{"amount": "x"}', Money, "@ $", "not a number"),
+        ("not json", Money, "", "not valid JSON"),
+    ],
+)
+def test_bad_documents_name_the_path(document: str, cls: type, path: str, says: str) -> None:
+    with pytest.raises(DeserializationError) as info:
+        from_json(document, cls)
+    assert path in str(info.value)
+    assert says in str(info.value)
+
+
+def test_nested_path_in_a_list() -> None:
+    bad = to_primitive([Money("1"), Money("2"), Money("3"), Money("4")])
+    bad[3]["amount"] = "x"
+    with pytest.raises(DeserializationError, match=r"@ \$\[3\]"):
+        from_primitive(bad, list[Money])
+
+
+def test_shipment_field_error_path(shipment_json: dict[str, Any]) -> None:
+    shipment_json["weight_g"] = 1.5
+    with pytest.raises(DeserializationError, match=r"@ \$\.weight_g"):
+        from_primitive(shipment_json, Shipment)
+
+
+def test_make_converter_is_independent() -> None:
+    mine = make_converter()
+    mine.register_unstructure_hook(Money, lambda m: str(m))
+    assert mine.unstructure(Money("1")) == "1.00 CNY"
+    assert to_primitive(Money("1")) == {"amount": "1.00", "currency": "CNY"}
+
+
+def test_from_json_refuses_non_text() -> None:
+    with pytest.raises(DeserializationError, match="JSON str or bytes"):
+        from_json(None, Money)  # type: ignore[arg-type]
+
+
+# --- every model round-trips --------------------------------------------------------------------
+
+MODELS: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
+    (Money, money()),
+    (Division, divisions()),
+    (TrackingNumber, s10_numbers()),
+    (datetime, aware_datetimes),
+    (Decimal, st.decimals(allow_nan=False, allow_infinity=False, places=4)),
+    (ServiceCenter, service_centers()),
+    (Recipient, recipients),
+    (Shipment, shipments()),
+]
+
+
+@pytest.mark.parametrize(("cls", "strategy"), MODELS, ids=[c.__name__ for c, _ in MODELS])
+def test_every_model_round_trips(cls: type[Any], strategy: st.SearchStrategy[Any]) -> None:
+    """from_json(to_json(x), type(x)) == x for every value of every model."""
+
+    @given(strategy)
+    def round_trip(value: Any) -> None:
+        assert from_json(to_json(value), cls) == value
+
+    round_trip()
