@@ -216,6 +216,15 @@ def test_cancelled_before_pickup() -> None:
     assert not shipment.is_billable
 
 
+def test_cancel_after_pickup_is_recorded_not_applied() -> None:
+    events = (CLEAN[0], ev("x", S.EXCEPTION, at(3, 11)), ev("c", S.CANCELLED, at(3, 12)))
+    shipment = booked().apply(*events)
+    assert shipment.status is S.EXCEPTION
+    assert shipment.anomalies == (
+        Anomaly("c", "CANCELLED after pickup: the item must be returned"),
+    )
+
+
 def test_events_of_another_waybill_are_refused_and_nothing_changes() -> None:
     shipment = booked().apply(*CLEAN[:2])
     stranger = TrackingEvent(

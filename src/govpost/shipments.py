@@ -202,79 +202,34 @@ S = ShipmentStatus
 #: Legal status changes: ``TRANSITIONS[current]`` is the set of statuses an event may move a
 #: shipment to. A carrier's first scan may be any in-network status (the pickup scan is then
 #: implied); a final status (delivered, returned, cancelled) has no way out.
+_UNDERWAY = frozenset(
+    {
+        S.IN_TRANSIT,
+        S.OUT_FOR_DELIVERY,
+        S.AT_PICKUP_POINT,
+        S.DELIVERED,
+        S.DELIVERY_FAILED,
+        S.REFUSED,
+        S.RETURNING,
+        S.EXCEPTION,
+    }
+)
 TRANSITIONS: Mapping[ShipmentStatus, frozenset[ShipmentStatus]] = MappingProxyType(
     {
         S.CREATED: frozenset(
             {S.AWAITING_PICKUP, S.PICKED_UP, S.IN_TRANSIT, S.CANCELLED, S.EXCEPTION}
         ),
         S.AWAITING_PICKUP: frozenset({S.PICKED_UP, S.IN_TRANSIT, S.CANCELLED, S.EXCEPTION}),
-        S.PICKED_UP: frozenset(
-            {
-                S.IN_TRANSIT,
-                S.OUT_FOR_DELIVERY,
-                S.AT_PICKUP_POINT,
-                S.DELIVERED,
-                S.DELIVERY_FAILED,
-                S.RETURNING,
-                S.EXCEPTION,
-            }
-        ),
-        S.IN_TRANSIT: frozenset(
-            {
-                S.IN_TRANSIT,
-                S.OUT_FOR_DELIVERY,
-                S.AT_PICKUP_POINT,
-                S.DELIVERED,
-                S.DELIVERY_FAILED,
-                S.REFUSED,
-                S.RETURNING,
-                S.EXCEPTION,
-            }
-        ),
-        S.OUT_FOR_DELIVERY: frozenset(
-            {
-                S.IN_TRANSIT,
-                S.OUT_FOR_DELIVERY,
-                S.AT_PICKUP_POINT,
-                S.DELIVERED,
-                S.DELIVERY_FAILED,
-                S.REFUSED,
-                S.RETURNING,
-                S.EXCEPTION,
-            }
-        ),
+        S.PICKED_UP: _UNDERWAY,
+        S.IN_TRANSIT: _UNDERWAY,
+        S.OUT_FOR_DELIVERY: _UNDERWAY,
+        S.DELIVERY_FAILED: _UNDERWAY,
         S.AT_PICKUP_POINT: frozenset(
             {S.OUT_FOR_DELIVERY, S.DELIVERED, S.REFUSED, S.RETURNING, S.EXCEPTION}
         ),
-        S.DELIVERY_FAILED: frozenset(
-            {
-                S.IN_TRANSIT,
-                S.OUT_FOR_DELIVERY,
-                S.AT_PICKUP_POINT,
-                S.DELIVERED,
-                S.DELIVERY_FAILED,
-                S.REFUSED,
-                S.RETURNING,
-                S.EXCEPTION,
-            }
-        ),
         S.REFUSED: frozenset({S.RETURNING, S.RETURNED, S.EXCEPTION}),
         S.RETURNING: frozenset({S.RETURNING, S.RETURNED, S.EXCEPTION}),
-        S.EXCEPTION: frozenset(
-            {
-                S.PICKED_UP,
-                S.IN_TRANSIT,
-                S.OUT_FOR_DELIVERY,
-                S.AT_PICKUP_POINT,
-                S.DELIVERED,
-                S.DELIVERY_FAILED,
-                S.REFUSED,
-                S.RETURNING,
-                S.RETURNED,
-                S.CANCELLED,
-                S.EXCEPTION,
-            }
-        ),
+        S.EXCEPTION: _UNDERWAY | {S.PICKED_UP, S.RETURNED, S.CANCELLED},
         S.DELIVERED: frozenset(),
         S.RETURNED: frozenset(),
         S.CANCELLED: frozenset(),
@@ -447,6 +402,11 @@ def _derive(base: ShipmentStatus, events: tuple[TrackingEvent, ...]) -> _State:
             final = " (a final status)" if not TRANSITIONS[status] else ""
             anomalies.append(
                 Anomaly(event.event_id, f"{status.name} → {new.name} is not allowed{final}")
+            )
+            continue
+        if new is S.CANCELLED and picked is not None:
+            anomalies.append(
+                Anomaly(event.event_id, "CANCELLED after pickup: the item must be returned")
             )
             continue
         if new is not status:
