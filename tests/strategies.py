@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from govpost.carriers import BookingRequest
 from govpost.centers import BusinessLine, Channel, CooperationMode, ServiceCenter
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money
@@ -208,3 +209,31 @@ def shipments(draw: st.DrawFn, *, picked_up: bool | None = None) -> Shipment:
         picked_up_at=pickup,
         returned_at=returned,
     )
+
+
+# --- carriers ----------------------------------------------------------------------------------
+
+#: Destinations from 南明区 (520102) by zone: same city, in province, out of province.
+CARRIER_DESTINATIONS = ["520103", "520111", "520302", "522601", "110105", "310115", "530102"]
+
+
+@st.composite
+def booking_requests(draw: st.DrawFn, *, order_id: str | None = None) -> BookingRequest:
+    """Booking requests from 贵阳 to any zone, created at any minute of 2024 (Asia/Shanghai)."""
+    created = datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")) + timedelta(
+        minutes=draw(st.integers(0, 365 * 24 * 60 - 1))
+    )
+    shipment = Shipment(
+        id=order_id or f"BK-{draw(st.integers(0, 10**9)):09d}",
+        center="GZ-520100",
+        business_line=draw(st.sampled_from(BusinessLine)),
+        direction=draw(st.sampled_from(Direction)),
+        origin="520102",
+        destination=draw(st.sampled_from(CARRIER_DESTINATIONS)),
+        weight_g=draw(st.integers(1, 30_000)),
+        created_at=created,
+        recipient=Recipient(name="张三", mobile="13800138000", address="贵州省贵阳市南明区1号"),
+        declared_value=draw(st.none() | st.integers(1, 10_000).map(Money)),
+    )
+    sender = Recipient(name="贵阳市政务服务中心", mobile="13885000000", address="贵阳市市府路1号")
+    return BookingRequest(shipment=shipment, sender=sender)

@@ -1,0 +1,762 @@
+"""Test kit for carrier integrations: a fake EMS server, the carrier contract, sample data.
+
+Shipped for govpost's own tests and for agencies' and integrators' tests:
+
+- :class:`FakeEmsServer`: a real HTTP server on ``127.0.0.1`` speaking the EMS open-platform
+  protocol, with switchable :class:`Fault` s (timeouts, 5xx, malformed JSON, ``retCode``
+  errors, duplicate-order answers, slow answers, dropped connections);
+- :func:`carrier_contract`: the checks every carrier adapter must pass;
+- :func:`sample_booking_request` and :func:`push_body`: realistic inputs.
+
+A test books through the real adapter against the fake server::
+
+    >>> from govpost.carriers import load
+    >>> with FakeEmsServer() as server:
+    ...     with load("ems", **server.carrier_config()) as ems:
+    ...         booking = ems.book(sample_booking_request("GZ-1"))
+    ...     server.booked_order_ids
+    ['GZ-1']
+
+This module needs ``cryptography`` for the EMS envelope, and the adapters it tests need
+``requests``: install ``govpost[ems]``.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import enum
+import http.server
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from govpost.carriers._model import (
+    Booking,
+    BookingCarrier,
+    BookingRequest,
+    CancellingCarrier,
+    Capability,
+    Carrier,
+    PushCarrier,
+    PushMessage,
+    Quote,
+    QuoteRequest,
+    QuotingCarrier,
+    TrackingCarrier,
+    check_declared,
+)
+from govpost.carriers.ems.build import (
+    API_CANCEL,
+    API_CREATE_ORDER,
+    API_FREIGHT_ESTIMATE,
+    API_TRACK_PUSH,
+    API_TRACK_QUERY,
+)
+from govpost.carriers.ems.codes import OP_CODES
+from govpost.carriers.ems.envelope import compact_json, decode_envelope, encode_envelope
+from govpost.centers import BusinessLine
+from govpost.errors import CarrierError, GovpostError, ValidationError, WebhookVerificationError
+from govpost.identifiers import TrackingNumber, s10_check_digit
+from govpost.money import Money
+from govpost.shipments import Direction, Recipient, Shipment, TrackingEvent
+
+__all__ = [
+    "DEFAULT_SIGN_KEY",
+    "FakeEmsServer",
+    "Fault",
+    "carrier_contract",
+    "push_body",
+    "sample_booking_request",
+]
+
+#: The signKey of the published test vector; :class:`FakeEmsServer` uses it by default.
+DEFAULT_SIGN_KEY = "TvaBgrhE46sft3nZlfe7xw=="
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _ems_time(when: datetime) -> str:
+    return when.astimezone(_SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sample_booking_request(
+    order_id: str = "GZ-520100-2024-000123",
+    *,
+    origin: str = "520102",
+    destination: str = "520302",
+    weight_g: int = 250,
+    created_at: datetime | None = None,
+) -> BookingRequest:
+    """A realistic booking: a licence sent from 贵阳 (南明区) to an applicant in 遵义 (红花岗区).
+
+    >>> sample_booking_request("GZ-7")
+    BookingRequest(shipment=Shipment(id='GZ-7', ... recipient=Recipient(name='欧阳**', mobile='138****8000', ...
+
+    .. versionadded:: 0.1.0
+    """
+    shipment = Shipment(
+        id=order_id,
+        center="GZ-520100",
+        business_line=BusinessLine.LICENCE_DELIVERY,
+        direction=Direction.OUTBOUND_RESULT,
+        origin=origin,
+        destination=destination,
+        weight_g=weight_g,
+        created_at=created_at or datetime(2024, 6, 3, 9, 30, tzinfo=_SHANGHAI),
+        recipient=Recipient(
+            name="欧阳娜娜", mobile="13800138000", address="贵州省遵义市红花岗区中华南路1号"
+        ),
+        declared_value=Money("500"),
+    )
+    sender = Recipient(
+        name="贵阳市政务服务中心", mobile="13885000000", address="贵州省贵阳市南明区市府路1号"
+    )
+    return BookingRequest(shipment=shipment, sender=sender)
+
+
+def push_body(
+    traces: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    sign_key: str,
+    *,
+    serial_no: str = "C3E7E1A2E6F44EB9B09EB9116C89FC86",
+    sent_at: datetime | None = None,
+) -> bytes:
+    """The JSON body of a track push (040002) as EMS posts it, sealed under ``sign_key``.
+
+    Args:
+        traces: one trace (EMS track fields) or a list of them.
+        sign_key: the receiving account's signKey.
+        serial_no: the message id.
+        sent_at: the push time (default: now).
+
+    .. versionadded:: 0.1.0
+    """
+    fields = {
+        "logitcsInterface": encode_envelope(traces, sign_key),
+        "method": API_TRACK_PUSH,
+        "msgType": "0",
+        "senderNo": "",
+        "serialNo": serial_no,
+        "timeStamp": _ems_time(sent_at or datetime.now(UTC)),
+        "version": "v1.0.0",
+    }
+    return json.dumps(fields).encode("utf-8")
+
+
+class Fault(enum.Enum):
+    """A failure :class:`FakeEmsServer` can be told to produce.
+
+    .. versionadded:: 0.1.0
+    """
+
+    #: Process the request, then answer only after ``FakeEmsServer.timeout_delay`` seconds:
+    #: the client times out although the work was done (the case idempotency keys exist for).
+    TIMEOUT = "timeout"
+    #: Answer correctly after ``FakeEmsServer.slow_delay`` seconds.
+    SLOW = "slow"
+    #: HTTP 500 without processing.
+    SERVER_ERROR = "server_error"
+    #: HTTP 429 with ``Retry-After: 0``, without processing.
+    RATE_LIMITED = "rate_limited"
+    #: HTTP 200 whose body is not JSON, without processing.
+    MALFORMED_JSON = "malformed_json"
+    #: A ``retCode`` error (``ret_code``, ``ret_msg`` given to :meth:`FakeEmsServer.inject`).
+    RET_CODE = "ret_code"
+    #: Answer "duplicate order" (with the waybill when the order exists), without processing.
+    DUPLICATE_ORDER = "duplicate_order"
+    #: Close the connection without answering, without processing.
+    DROP = "drop"
+
+
+@attrs.define
+class _Injected:
+    fault: Fault
+    times: int
+    api_code: str | None
+    ret_code: str
+    ret_msg: str
+
+
+@attrs.define
+class _Order:
+    order_id: str
+    waybill: str
+    payload: dict[str, Any]
+    cancelled: bool = False
+
+
+class FakeEmsServer:
+    """An EMS open-platform server on ``127.0.0.1``, for tests. A context manager.
+
+    It checks ``senderNo``, ``authorization`` and the envelope of every request like the real
+    platform, keeps orders (one waybill per ``logisticsOrderNo``, a second create-order of the
+    same id is answered "duplicate order" with the existing waybill), cancels before pickup,
+    answers track queries from the traces added with :meth:`scan`, and estimates freight by a
+    fixed tariff. :meth:`inject` switches on faults for the next requests.
+
+    Args:
+        sign_key: the account's signKey.
+        sender_no: the account's customer number.
+        authorization: the account's authorization code.
+        timeout_delay: seconds a :attr:`Fault.TIMEOUT` answer is held back.
+        slow_delay: seconds a :attr:`Fault.SLOW` answer is held back.
+
+    Attributes:
+        booked_order_ids: order ids in the order they were created (each once).
+        calls: ``(apiCode, payload)`` of every request that reached the business logic.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        sign_key: str = DEFAULT_SIGN_KEY,
+        sender_no: str = "1100012345678",
+        authorization: str = "fake-authorization",
+        timeout_delay: float = 1.0,
+        slow_delay: float = 0.05,
+    ) -> None:
+        self.sign_key = sign_key
+        self.sender_no = sender_no
+        self.authorization = authorization
+        self.timeout_delay = timeout_delay
+        self.slow_delay = slow_delay
+        self.booked_order_ids: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._orders: dict[str, _Order] = {}
+        self._traces: dict[str, list[dict[str, Any]]] = {}
+        self._faults: list[_Injected] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._next_serial = 52000000
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeEmsServer:
+        """Start serving on a free port of 127.0.0.1."""
+        if self._server is not None:
+            return self
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        server.block_on_close = False
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving; held-back answers are released."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeEmsServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The base URL of the server, e.g. ``http://127.0.0.1:53117``."""
+        if self._server is None:
+            raise ValidationError("FakeEmsServer is not running: use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def carrier_config(self, **overrides: Any) -> dict[str, Any]:
+        """Keyword arguments for ``load("ems", ...)`` that talk to this server.
+
+        Short timeouts and backoff suit tests; ``overrides`` replace any of them.
+        """
+        config: dict[str, Any] = {
+            "sender_no": self.sender_no,
+            "authorization": self.authorization,
+            "sign_key": self.sign_key,
+            "base_url": self.url,
+            "timeout": 0.5,
+            "retries": 2,
+            "backoff": 0.01,
+        }
+        config.update(overrides)
+        return config
+
+    # --- faults and data -------------------------------------------------------------------------
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        times: int = 1,
+        api_code: str | None = None,
+        ret_code: str = "S00001",
+        ret_msg: str = "系统繁忙，请稍后重试",
+    ) -> None:
+        """Make the next ``times`` requests (of ``api_code``, or any) fail with ``fault``."""
+        with self._lock:
+            self._faults.append(_Injected(fault, times, api_code, ret_code, ret_msg))
+
+    def waybill_of(self, order_id: str) -> str:
+        """The waybill number the server assigned to ``order_id``."""
+        with self._lock:
+            return self._orders[order_id].waybill
+
+    def scan(
+        self,
+        waybill: str,
+        op_code: str,
+        at: datetime,
+        *,
+        office: str = "52000100",
+        office_name: str = "贵阳市邮政分公司南明揽投部",
+        city: str = "贵阳市",
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a scan of ``waybill`` (an EMS trace) and return it.
+
+        Args:
+            waybill: the waybill number.
+            op_code: the EMS operation code, e.g. ``"704"`` (delivered).
+            at: when the scan happened (timezone-aware).
+            office: the office code.
+            office_name: the office name.
+            city: the office's city.
+            description: the trace text (default: the operation's name).
+        """
+        row = OP_CODES.get(op_code)
+        trace = {
+            "waybillNo": waybill,
+            "opTime": _ems_time(at),
+            "opCode": op_code,
+            "opName": row.name if row else op_code,
+            "opDesc": description or (row.name if row else op_code),
+            "opOrgProvName": "贵州省",
+            "opOrgCity": city,
+            "opOrgCode": office,
+            "opOrgName": office_name,
+            "operatorNo": "52010212",
+            "operatorName": "王*",
+            "deliverCode": "",
+            "attemptDeliveryCode": "",
+        }
+        with self._lock:
+            self._traces.setdefault(waybill, []).append(trace)
+        return trace
+
+    def traces(self, waybill: str) -> list[dict[str, Any]]:
+        """The traces recorded for ``waybill``, oldest first."""
+        with self._lock:
+            return list(self._traces.get(waybill, []))
+
+    # --- the protocol ----------------------------------------------------------------------------
+
+    def _take_fault(self, api_code: str) -> _Injected | None:
+        with self._lock:
+            for injected in self._faults:
+                if injected.api_code in (None, api_code):
+                    injected.times -= 1
+                    if injected.times <= 0:
+                        self._faults.remove(injected)
+                    return injected
+        return None
+
+    def _answer(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """The EMS answer to a well-formed request (faults aside)."""
+        if (
+            form.get("senderNo") != self.sender_no
+            or form.get("authorization") != self.authorization
+        ):
+            return _frame("A00001", "授权码无效或已过期")
+        try:
+            payload = json.loads(decode_envelope(form.get("logitcsInterface", ""), self.sign_key))
+        except (ValidationError, ValueError):
+            return _frame("A00002", "报文验签失败")
+        api_code = form.get("apiCode", "")
+        with self._lock:
+            self.calls.append((api_code, payload))
+            handler = {
+                API_CREATE_ORDER: self._create,
+                API_CANCEL: self._cancel,
+                API_TRACK_QUERY: self._track,
+                API_FREIGHT_ESTIMATE: self._freight,
+            }.get(api_code)
+            if handler is None or not isinstance(payload, dict):
+                return _frame("B00002", f"不支持的接口 {api_code}")
+            return handler(payload)
+
+    def _create(self, payload: dict[str, Any]) -> dict[str, Any]:
+        order_id = payload.get("logisticsOrderNo")
+        if not isinstance(order_id, str) or not order_id:
+            return _frame("B00001", "logisticsOrderNo 不能为空")
+        existing = self._orders.get(order_id)
+        if existing is not None:
+            return _frame("B00010", "订单号重复：该订单已下单", {"waybillNo": existing.waybill})
+        serial = f"{self._next_serial:08d}"
+        self._next_serial += 1
+        waybill = f"EA{serial}{s10_check_digit(serial)}CN"
+        self._orders[order_id] = _Order(order_id, waybill, payload)
+        self.booked_order_ids.append(order_id)
+        return _frame("00000", "成功", {"waybillNo": waybill, "logisticsOrderNo": order_id})
+
+    def _cancel(self, payload: dict[str, Any]) -> dict[str, Any]:
+        order = self._orders.get(str(payload.get("logisticsOrderNo")))
+        if order is None:
+            return _frame("B00404", "订单不存在")
+        if order.cancelled:
+            return _frame("B00022", "订单已取消")
+        if self._traces.get(order.waybill):
+            return _frame("B00021", "运单已揽收，不能取消")
+        order.cancelled = True
+        return _frame("00000", "取消成功", {"logisticsOrderNo": order.order_id})
+
+    def _track(self, payload: dict[str, Any]) -> dict[str, Any]:
+        waybill = str(payload.get("waybillNo"))
+        known = any(o.waybill == waybill for o in self._orders.values())
+        if not known and waybill not in self._traces:
+            return _frame("B00404", "未查询到该运单轨迹")
+        items = list(self._traces.get(waybill, []))
+        return _frame("00000", "成功", {"waybillNo": waybill, "responseItems": items})
+
+    def _freight(self, payload: dict[str, Any]) -> dict[str, Any]:
+        weight = int(str(payload.get("weight", "0")) or 0)
+        if weight <= 0:
+            return _frame("B00001", "weight 必须大于0")
+        same_province = payload.get("senderInfo", {}).get("prov") == payload.get(
+            "receiveInfo", {}
+        ).get("prov")
+        first, step = (
+            (Decimal("10"), Decimal("2")) if same_province else (Decimal("15"), Decimal("5"))
+        )
+        steps = max(0, -(-(weight - 500) // 500))
+        fee = first + step * steps
+        return _frame("00000", "成功", {"realFee": f"{fee:.2f}", "totalFee": f"{fee:.2f}"})
+
+    def _hold(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+
+def _frame(code: str, message: str, body: Any = None) -> dict[str, Any]:
+    return {
+        "retCode": code,
+        "retMsg": message,
+        "retBody": None if body is None else compact_json(body),
+        "serialNo": f"{time.monotonic_ns():X}",
+    }
+
+
+def _handler_for(fake: FakeEmsServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: tests read ``FakeEmsServer.calls`` instead."""
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
+            api_code = form.get("apiCode", "")
+            injected = fake._take_fault(api_code)
+            fault = injected.fault if injected else None
+            if fault is Fault.DROP:
+                self.close_connection = True
+                return
+            if fault is Fault.SERVER_ERROR:
+                self._send(500, b"<html><body>500 Internal Server Error</body></html>", "text/html")
+                return
+            if fault is Fault.RATE_LIMITED:
+                self._send(429, b"Too Many Requests", "text/plain", {"Retry-After": "0"})
+                return
+            if fault is Fault.MALFORMED_JSON:
+                self._send(200, b'{"retCode":"00000","retBody":', "application/json")
+                return
+            if fault is Fault.RET_CODE and injected is not None:
+                self._json(_frame(injected.ret_code, injected.ret_msg))
+                return
+            if fault is Fault.DUPLICATE_ORDER:
+                order_id = _sealed_order_id(form, fake.sign_key)
+                with fake._lock:
+                    order = fake._orders.get(order_id) if order_id else None
+                body = {"waybillNo": order.waybill} if order is not None else None
+                self._json(_frame("B00010", "订单号重复：该订单已下单", body))
+                return
+            answer = fake._answer(form)
+            if fault is Fault.TIMEOUT:
+                fake._hold(fake.timeout_delay)
+            elif fault is Fault.SLOW:
+                fake._hold(fake.slow_delay)
+            self._json(answer)
+
+        def _json(self, document: Mapping[str, Any]) -> None:
+            self._send(200, compact_json(document).encode("utf-8"), "application/json")
+
+        def _send(
+            self, status: int, body: bytes, content_type: str, extra: Mapping[str, str] = {}
+        ) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:  # the client gave up (timed out) before the answer
+                self.close_connection = True
+
+    return Handler
+
+
+def _sealed_order_id(form: Mapping[str, str], sign_key: str) -> str | None:
+    try:
+        payload = json.loads(decode_envelope(form.get("logitcsInterface", ""), sign_key))
+    except (ValidationError, ValueError):
+        return None
+    order_id = payload.get("logisticsOrderNo") if isinstance(payload, dict) else None
+    return order_id if isinstance(order_id, str) else None
+
+
+# --- the carrier contract ------------------------------------------------------------------------
+
+#: A push source gives the HTTP request (body, headers) the carrier would push for a waybill.
+PushSource = Callable[[TrackingNumber], tuple[bytes, Mapping[str, str]]]
+
+
+class _Contract:
+    def __init__(
+        self,
+        carrier: Carrier,
+        request_factory: Callable[..., BookingRequest],
+        push_source: PushSource | None,
+        known_waybill: TrackingNumber | None,
+    ) -> None:
+        self.known_waybill = known_waybill
+        self.carrier = carrier
+        self.request_factory = request_factory
+        self.push_source = push_source
+        self.run_id = uuid.uuid4().hex[:8]
+        self.booked: Booking | None = None
+
+    def order_id(self, label: str) -> str:
+        return f"CONTRACT-{self.run_id}-{label}"
+
+    def declares_capabilities(self) -> None:
+        check_declared(self.carrier, f"carrier {self.carrier!r}")
+
+    def quotes(self) -> None:
+        quoting: QuotingCarrier = self.carrier  # type: ignore[assignment]
+        light = QuoteRequest(origin="520102", destination="520302", weight_g=200)
+        heavy = QuoteRequest(origin="520102", destination="520302", weight_g=5000)
+        q1, q2 = quoting.quote(light), quoting.quote(heavy)
+        assert isinstance(q1, Quote), f"quote() returned {type(q1).__name__}, not Quote"
+        assert q1.amount.currency == "CNY", f"postage in {q1.amount.currency}, not CNY"
+        assert q1.amount > Money.zero(), f"postage {q1.amount} is not positive"
+        assert q1.zone == light.zone, f"quoted for {q1.zone}, asked for {light.zone}"
+        assert q2.amount >= q1.amount, f"5000 g costs {q2.amount}, less than 200 g {q1.amount}"
+
+    def books_once_per_order_id(self) -> None:
+        booking: BookingCarrier = self.carrier  # type: ignore[assignment]
+        request = self.request_factory(self.order_id("BOOK"))
+        first = booking.book(request)
+        assert isinstance(first, Booking), f"book() returned {type(first).__name__}"
+        assert first.order_id == request.order_id, f"booked {first.order_id!r}"
+        assert isinstance(first.tracking_number, TrackingNumber)
+        assert first.booked_at.utcoffset() is not None, "booked_at is naive"
+        self.booked = first
+        again = booking.book(request)
+        assert again.tracking_number == first.tracking_number, (
+            f"booking order {request.order_id} twice gave two waybills "
+            f"({first.tracking_number}, {again.tracking_number}): double booking"
+        )
+        other = booking.book(self.request_factory(self.order_id("BOOK2")))
+        assert other.tracking_number != first.tracking_number, "two orders share a waybill"
+
+    def _number(self) -> TrackingNumber:
+        if self.known_waybill is not None:
+            return self.known_waybill
+        if self.booked is None:
+            self.books_once_per_order_id()
+        assert self.booked is not None
+        return self.booked.tracking_number
+
+    def tracks(self) -> None:
+        tracking: TrackingCarrier = self.carrier  # type: ignore[assignment]
+        number = self._number()
+        events = tracking.track(number)
+        assert isinstance(events, tuple), f"track() returned {type(events).__name__}, not tuple"
+        _check_events(events, number)
+        assert tracking.track(number) == events, "tracking the same waybill twice differs"
+
+    def refuses_unknown_waybill(self) -> None:
+        tracking: TrackingCarrier = self.carrier  # type: ignore[assignment]
+        unknown = TrackingNumber(value=f"EZ00000001{s10_check_digit('00000001')}CN")
+        try:
+            tracking.track(unknown)
+        except CarrierError:
+            return
+        except GovpostError as exc:
+            raise AssertionError(
+                f"tracking an unknown waybill raised {type(exc).__name__}, not CarrierError"
+            ) from exc
+
+    def cancels(self) -> None:
+        cancelling: CancellingCarrier = self.carrier  # type: ignore[assignment]
+        booking: BookingCarrier = self.carrier  # type: ignore[assignment]
+        soon = datetime.now(UTC) + timedelta(days=3)
+        request = self.request_factory(self.order_id("CANCEL"), created_at=soon)
+        booked = booking.book(request)
+        cancelling.cancel(request.order_id, tracking_number=booked.tracking_number)
+        cancelling.cancel(request.order_id, tracking_number=booked.tracking_number)
+        try:
+            cancelling.cancel(self.order_id("NEVER-BOOKED"))
+        except CarrierError:
+            pass
+        else:
+            raise AssertionError("cancelling an order never booked did not raise CarrierError")
+
+    def verifies_pushes(self) -> None:
+        pushing: PushCarrier = self.carrier  # type: ignore[assignment]
+        if self.push_source is None:
+            raise AssertionError(
+                "the carrier declares PUSH: pass push_source= to carrier_contract so the "
+                "contract can check its verification"
+            )
+        number = self._number()
+        body, headers = self.push_source(number)
+        message = pushing.parse_push(body, headers)
+        assert isinstance(message, PushMessage), f"parse_push returned {type(message).__name__}"
+        _check_events(message.events, number)
+        assert pushing.parse_push(body, headers) == message, "reading a push twice differs"
+        for tampered in _tamperings(body):
+            try:
+                pushing.parse_push(tampered, headers)
+            except WebhookVerificationError:
+                continue
+            raise AssertionError("a tampered push was accepted: verification is missing")
+
+    def masks_personal_data(self) -> None:
+        request = self.request_factory(self.order_id("MASK"))
+        shown = repr(self.carrier) + repr(request)
+        if Capability.BOOK in self.carrier.capabilities:
+            booking: BookingCarrier = self.carrier  # type: ignore[assignment]
+            shown += repr(booking.book(request))
+        recipient = request.recipient
+        for secret in (recipient.name, recipient.mobile, recipient.address):
+            assert secret is None or secret not in shown, "a repr shows personal data unmasked"
+
+
+def _tamperings(body: bytes) -> list[bytes]:
+    """Copies of ``body`` with one letter or digit changed, at 30 %, 50 % and 70 % of it."""
+    copies = []
+    for share in (0.3, 0.5, 0.7):
+        start = int(len(body) * share)
+        index = next((i for i in range(start, len(body)) if chr(body[i]).isalnum()), None)
+        if index is not None and body[index] < 128:
+            copy = bytearray(body)
+            copy[index] = ord("B") if body[index] == ord("A") else ord("A")
+            copies.append(bytes(copy))
+    return copies
+
+
+def _check_events(events: Sequence[TrackingEvent], number: TrackingNumber) -> None:
+    assert all(isinstance(e, TrackingEvent) for e in events), "not TrackingEvent values"
+    assert all(e.tracking_number == number for e in events), "an event of another waybill"
+    assert all(e.occurred_at.utcoffset() is not None for e in events), "a naive occurred_at"
+    ids = [e.event_id for e in events]
+    assert len(ids) == len(set(ids)), "two events share an event_id"
+
+
+def carrier_contract(
+    carrier: Carrier,
+    *,
+    push_source: PushSource | None = None,
+    request_factory: Callable[..., BookingRequest] = sample_booking_request,
+    known_waybill: TrackingNumber | None = None,
+) -> list[str]:
+    """Check that ``carrier`` keeps the contract of every capability it declares.
+
+    The checks: capabilities declared and implemented; quotes are positive CNY amounts for
+    the right zone, non-decreasing in weight; booking an order id twice gives one waybill and
+    two orders two waybills; tracking gives aware events of the right waybill with unique ids,
+    the same twice, and an unknown waybill is a :class:`~govpost.errors.CarrierError`;
+    cancelling before pickup works twice and an unknown order is refused; pushes verify, read
+    the same twice, and a tampered push raises
+    :class:`~govpost.errors.WebhookVerificationError`; no ``repr`` shows personal data.
+
+    Args:
+        carrier: the adapter, ready to talk to its (fake or sandbox) backend.
+        push_source: for adapters declaring ``PUSH``: gives the request the carrier would push
+            for a booked waybill.
+        request_factory: builds a :class:`~govpost.carriers.BookingRequest` from an order id
+            (and an optional ``created_at`` keyword); defaults to
+            :func:`sample_booking_request`.
+        known_waybill: a waybill the carrier knows, for checking tracking and pushes of an
+            adapter that does not book (otherwise the contract books one).
+
+    Returns:
+        The names of the checks that ran, all passed.
+
+    Raises:
+        AssertionError: listing every failed check and why.
+
+    >>> from govpost.carriers.sandbox import SandboxCarrier
+    >>> sandbox = SandboxCarrier(seed=3)
+    >>> carrier_contract(sandbox, push_source=sandbox.push)
+    ['declares_capabilities', 'quotes', 'books_once_per_order_id', 'tracks', ...]
+
+    .. versionadded:: 0.1.0
+    """
+    contract = _Contract(carrier, request_factory, push_source, known_waybill)
+    declared: frozenset[Capability] = getattr(carrier, "capabilities", frozenset())
+    plan: list[tuple[str, Callable[[], None]]] = [
+        ("declares_capabilities", contract.declares_capabilities)
+    ]
+    wanted = [
+        (Capability.QUOTE, "quotes", contract.quotes),
+        (Capability.BOOK, "books_once_per_order_id", contract.books_once_per_order_id),
+        (Capability.TRACK, "tracks", contract.tracks),
+        (Capability.TRACK, "refuses_unknown_waybill", contract.refuses_unknown_waybill),
+        (Capability.CANCEL, "cancels", contract.cancels),
+        (Capability.PUSH, "verifies_pushes", contract.verifies_pushes),
+    ]
+    needs_booking = {"tracks", "cancels", "verifies_pushes"}
+    for capability, name, check in wanted:
+        has_waybill = Capability.BOOK in declared or (
+            known_waybill is not None and name != "cancels"
+        )
+        if capability in declared and (name not in needs_booking or has_waybill):
+            plan.append((name, check))
+    plan.append(("masks_personal_data", contract.masks_personal_data))
+    failures: list[str] = []
+    first: BaseException | None = None
+    for name, check in plan:
+        try:
+            check()
+        except Exception as exc:  # a contract run reports every failure, whatever it is
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+            first = first or exc
+    if failures:
+        raise AssertionError(
+            f"carrier {getattr(carrier, 'name', carrier)!r} breaks the carrier contract:\n  "
+            + "\n  ".join(failures)
+        ) from first
+    return [name for name, _ in plan]
