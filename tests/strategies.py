@@ -12,11 +12,26 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from govpost.agreements import (
+    Budget,
+    Coverage,
+    FeeAgreement,
+    FlatTariff,
+    LumpSum,
+    PerPiece,
+    Rate,
+    RateCard,
+    ReturnPolicy,
+    Underuse,
+    WeightTariff,
+    ZonePrice,
+    ZoneStep,
+)
 from govpost.carriers import BookingRequest
 from govpost.centers import BusinessLine, Channel, CooperationMode, ServiceCenter
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money
-from govpost.regions import Division
+from govpost.regions import Division, Zone
 from govpost.shipments import Direction, Recipient, Shipment, ShipmentStatus
 
 # --- money -------------------------------------------------------------------------------------
@@ -211,7 +226,233 @@ def shipments(draw: st.DrawFn, *, picked_up: bool | None = None) -> Shipment:
     )
 
 
+# --- agreements and settlement -----------------------------------------------------------------
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+#: The centers the settlement strategies' agreements cover, and one they do not.
+SETTLEMENT_CENTERS = ("GZ-520100", "GZ-520200", "GZ-522301")
+OTHER_CENTER = "GZ-999999"
+
+#: Origin → destination pairs of each zone, all from 贵阳市 南明区 (520102).
+ZONE_DESTINATIONS = {
+    Zone.SAME_CITY: ("520103", "520115"),
+    Zone.IN_PROVINCE: ("520201", "522301", "522601"),
+    Zone.OUT_OF_PROVINCE: ("110105", "310115", "440305"),
+}
+
+#: Small fees in whole fen, from 0.01 to 50.00 yuan.
+fees = st.integers(min_value=1, max_value=5_000).map(Money.from_fen)
+
+
+@st.composite
+def zone_steps(draw: st.DrawFn, zone: Zone | None = None) -> ZoneStep:
+    """Any 首重/续重 prices of one zone (no ordering between zones implied)."""
+    return ZoneStep(
+        zone=zone if zone is not None else draw(st.sampled_from(Zone)),
+        first_g=draw(st.sampled_from([100, 250, 500, 1000, 2000]) | st.integers(1, 5000)),
+        first_fee=draw(fees),
+        step_g=draw(st.sampled_from([100, 250, 500, 1000]) | st.integers(1, 3000)),
+        step_fee=draw(fees),
+    )
+
+
+@st.composite
+def weight_tariffs(draw: st.DrawFn) -> WeightTariff:
+    """Valid weight tariffs: the same first weight and step everywhere, fees rising by zone."""
+    first_g = draw(st.sampled_from([250, 500, 1000]))
+    step_g = draw(st.sampled_from([250, 500, 1000]))
+    first = sorted(draw(st.lists(fees, min_size=3, max_size=3)))
+    step = sorted(draw(st.lists(fees, min_size=3, max_size=3)))
+    return WeightTariff(
+        zones=[
+            ZoneStep(zone=z, first_g=first_g, first_fee=f, step_g=step_g, step_fee=s)
+            for z, f, s in zip(Zone, first, step, strict=True)
+        ]
+    )
+
+
+@st.composite
+def flat_tariffs(draw: st.DrawFn) -> FlatTariff:
+    """Flat tariffs, sometimes with rising per-zone prices."""
+    prices = sorted(draw(st.lists(fees, min_size=3, max_size=3)))
+    if draw(st.booleans()):
+        return FlatTariff(price=prices[0])
+    return FlatTariff(
+        price=prices[0],
+        zone_prices=[ZonePrice(zone=z, price=p) for z, p in zip(Zone, prices, strict=True)],
+    )
+
+
+tariffs = st.one_of(weight_tariffs(), flat_tariffs())
+
+
+@st.composite
+def rate_cards(draw: st.DrawFn, *, start: date = date(2018, 1, 1)) -> RateCard:
+    """Contiguous, effective-dated rate cards from ``start``, open-ended, 1–3 rates."""
+    cuts = sorted(set(draw(st.lists(st.integers(1, 364), max_size=2))))
+    bounds = [start, *(start + timedelta(days=c) for c in cuts)]
+    rates = []
+    for i, begin in enumerate(bounds):
+        until = bounds[i + 1] if i + 1 < len(bounds) else None
+        rates.append(
+            Rate(
+                valid_from=begin,
+                valid_until=until,
+                reference=f"黔邮〔2018〕{i + 1}号",
+                tariff=draw(tariffs),
+                insurance=None,
+                return_receipt=draw(fees),
+            )
+        )
+    return RateCard(name="test card", rates=rates)
+
+
+discounts = st.sampled_from(["0", "0.1", "0.15", "0.05", "0.125"]).map(Decimal)
+
+
+@st.composite
+def per_piece_agreements(
+    draw: st.DrawFn,
+    *,
+    valid_from: date = date(2018, 1, 1),
+    return_policy: ReturnPolicy | None = None,
+    budget: Budget | None = None,
+) -> FeeAgreement:
+    """Per-piece agreements over the settlement centers, covering some lines and directions."""
+    covers = draw(st.sets(st.sampled_from(Coverage.all()), min_size=1))
+    return FeeAgreement(
+        id="GZ-EMS-TEST",
+        carrier="ems",
+        reference="黔政办〔2018〕1号",
+        centers=set(SETTLEMENT_CENTERS),
+        covers=covers,
+        mode=PerPiece(tariff=draw(rate_cards()), discount=draw(discounts)),
+        valid_from=valid_from,
+        budget=budget,
+        return_policy=return_policy or draw(st.sampled_from(ReturnPolicy)),
+    )
+
+
+def lump_sum_agreement(
+    amount: str = "3000.00",
+    *,
+    quota: int | None = 100,
+    overage: FlatTariff | None = None,
+    underuse: Underuse = Underuse.KEEP,
+    valid_from: date = date(2018, 1, 1),
+    valid_until: date | None = None,
+    budget: Budget | None = None,
+) -> FeeAgreement:
+    """A lump-sum agreement over the settlement centers covering everything."""
+    return FeeAgreement(
+        id="GZ-EMS-LUMP",
+        carrier="ems",
+        reference="黔政办〔2018〕2号",
+        centers=set(SETTLEMENT_CENTERS),
+        covers=Coverage.all(),
+        mode=LumpSum(amount=amount, quota=quota, overage=overage, underuse=underuse),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        budget=budget,
+    )
+
+
+def _tracking(index: int) -> TrackingNumber:
+    serial = f"{index:08d}"
+    return TrackingNumber(value=f"EA{serial}{s10_check(serial)}CN")
+
+
+@st.composite
+def billing_shipments(
+    draw: st.DrawFn,
+    index: int,
+    *,
+    start: date = date(2018, 1, 1),
+    days: int = 365,
+) -> Shipment:
+    """A shipment for settlement tests: unique id and waybill from ``index``; picked up (or not)
+    on a day in ``[start, start + days)`` in Asia/Shanghai; sometimes returned, cancelled,
+    insured-free (the test rate cards offer no insurance), from another center."""
+    zone = draw(st.sampled_from(Zone))
+    day = start + timedelta(days=draw(st.integers(0, days - 1)))
+    created = datetime(day.year, day.month, day.day, 8, 0, tzinfo=SHANGHAI)
+    pickup_kind = draw(st.sampled_from(["picked", "picked", "picked", "none", "cancelled"]))
+    picked = None
+    status = ShipmentStatus.AWAITING_PICKUP
+    returned = None
+    if pickup_kind == "cancelled":
+        status = ShipmentStatus.CANCELLED
+    elif pickup_kind == "picked":
+        # Late evening UTC times land on the next business date in Shanghai.
+        picked = created + timedelta(minutes=draw(st.integers(0, 15 * 60)))
+        status = ShipmentStatus.PICKED_UP
+        if draw(st.integers(0, 4)) == 0:
+            returned = picked + timedelta(days=draw(st.integers(0, 40)))
+            status = ShipmentStatus.RETURNING
+        if draw(st.booleans()):
+            picked = picked.astimezone(UTC)
+    return Shipment(
+        id=f"GP-{index:06d}",
+        center=draw(st.sampled_from([*SETTLEMENT_CENTERS, OTHER_CENTER])),
+        business_line=draw(st.sampled_from(BusinessLine)),
+        direction=draw(st.sampled_from(Direction)),
+        origin="520102",
+        destination=draw(st.sampled_from(ZONE_DESTINATIONS[zone])),
+        weight_g=draw(st.integers(1, 5_000)),
+        created_at=created,
+        return_receipt=draw(st.booleans()),
+        tracking_number=_tracking(index) if draw(st.booleans()) else None,
+        status=status,
+        picked_up_at=picked,
+        returned_at=returned,
+    )
+
+
+@st.composite
+def shipment_batches(
+    draw: st.DrawFn,
+    *,
+    start: date = date(2018, 1, 1),
+    days: int = 365,
+    max_size: int = 25,
+    offset: int = 0,
+) -> list[Shipment]:
+    """Lists of shipments with unique ids and waybills (numbered from ``offset``)."""
+    size = draw(st.integers(0, max_size))
+    return [draw(billing_shipments(offset + i, start=start, days=days)) for i in range(size)]
+
+
+@st.composite
+def lump_sum_agreements(draw: st.DrawFn, *, budget: Budget | None = None) -> FeeAgreement:
+    """Lump-sum agreements: any amount, quota (or none), flat or weight overage, policy."""
+    quota = draw(st.none() | st.integers(1, 20))
+    underuse = Underuse.KEEP if quota is None else draw(st.sampled_from(Underuse))
+    overage = None if quota is None else draw(st.none() | tariffs)
+    return FeeAgreement(
+        id="GZ-EMS-LUMP",
+        carrier="ems",
+        reference="黔政办〔2018〕2号",
+        centers=set(SETTLEMENT_CENTERS),
+        covers=draw(st.sets(st.sampled_from(Coverage.all()), min_size=1)),
+        mode=LumpSum(
+            amount=draw(st.integers(1, 10**7).map(Money.from_fen)),
+            quota=quota,
+            overage=overage,
+            underuse=underuse,
+        ),
+        valid_from=draw(st.sampled_from([date(2018, 1, 1), date(2018, 6, 10), date(2018, 6, 30)])),
+        budget=budget,
+    )
+
+
+#: Agreements of either settlement mode.
+any_agreements = st.one_of(per_piece_agreements(), lump_sum_agreements())
+
+
 # --- carriers ----------------------------------------------------------------------------------
+
 
 #: Destinations from 南明区 (520102) by zone: same city, in province, out of province.
 CARRIER_DESTINATIONS = ["520103", "520111", "520302", "522601", "110105", "310115", "530102"]

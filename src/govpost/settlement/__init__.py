@@ -1,0 +1,87 @@
+"""Settlement: statements, per-piece and lump-sum rules, allocation and reconciliation.
+
+:func:`settle` turns an agreement, the shipments and a :class:`Period` into a
+:class:`SettlementStatement` — lines with their breakdown, credits, subtotals per center,
+business line and zone, the lump-sum and budget positions, and a deterministic
+``statement_id``. Every line is rounded half-up once; totals are sums of lines, never
+re-rounded; lump sums, proration and the finance → center split use
+:func:`~govpost.money.allocate`, so parts always add up to the whole::
+
+    >>> from datetime import date, datetime
+    >>> from zoneinfo import ZoneInfo
+    >>> from govpost.agreements import Coverage, FeeAgreement, FlatTariff, PerPiece
+    >>> from govpost.shipments import Shipment
+    >>> agreement = FeeAgreement(
+    ...     id="GZ-EMS-2018", carrier="ems", reference="黔政办〔2018〕1号",
+    ...     centers={"GZ-520100"}, covers=Coverage.all(), valid_from=date(2018, 1, 1),
+    ...     mode=PerPiece(tariff=FlatTariff(price="12.50"), discount="0.15"),
+    ... )
+    >>> at = datetime(2018, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    >>> piece = Shipment(
+    ...     id="A-1", center="GZ-520100", business_line="licence_delivery",
+    ...     direction="outbound_result", origin="520102", destination="520103",
+    ...     weight_g=300, created_at=at, picked_up_at=at,
+    ... )
+    >>> statement = settle(agreement, [piece], Period.month(2018, 6))
+    >>> statement.total, statement.pieces                       # 12.50 × 0.85 = 10.625 → 10.63
+    (Money('10.63', 'CNY'), 1)
+    >>> amount_in_words(statement.total)
+    '壹拾元陆角叁分'
+
+:func:`reconcile` checks the carrier's bill (:meth:`CarrierBill.from_csv`, UTF-8 or GBK)
+against a statement and classes every line of both sides.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from govpost.settlement._engine import prorate, settle, waybill_key
+from govpost.settlement._period import Period
+from govpost.settlement._reconcile import (
+    DEFAULT_COLUMNS,
+    BillRow,
+    CarrierBill,
+    Discrepancy,
+    FeeType,
+    ReconciliationItem,
+    ReconciliationReport,
+    reconcile,
+)
+from govpost.settlement._statement import (
+    BudgetPosition,
+    CenterShare,
+    Exclusions,
+    LineKind,
+    LumpSumPosition,
+    SettlementStatement,
+    StatementLine,
+    Subtotal,
+    split,
+)
+from govpost.settlement._words import amount_in_words
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "BillRow",
+    "BudgetPosition",
+    "CarrierBill",
+    "CenterShare",
+    "Discrepancy",
+    "Exclusions",
+    "FeeType",
+    "LineKind",
+    "LumpSumPosition",
+    "Period",
+    "ReconciliationItem",
+    "ReconciliationReport",
+    "SettlementStatement",
+    "StatementLine",
+    "Subtotal",
+    "amount_in_words",
+    "prorate",
+    "reconcile",
+    "settle",
+    "split",
+    "waybill_key",
+]

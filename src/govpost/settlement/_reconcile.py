@@ -1,0 +1,644 @@
+"""The carrier's bill and reconciliation against a statement (private: use govpost.settlement)."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from os import PathLike
+from pathlib import Path
+
+import attrs
+
+from govpost.agreements import SurchargeKind
+from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
+from govpost.money import Money
+from govpost.regions import Zone
+from govpost.settlement._statement import LineKind, SettlementStatement, StatementLine, render_table
+
+
+class FeeType(enum.Enum):
+    """What a row of the carrier's bill charges for."""
+
+    POSTAGE = "postage"  #: 邮费 / 运费 / 资费
+    INSURANCE = "insurance"  #: 保价费
+    RETURN_RECEIPT = "return_receipt"  #: 回执费
+    RETURN = "return"  #: 退回 (the return leg)
+    CREDIT = "credit"  #: 冲销 / 退费 (a refund of an earlier charge)
+    LUMP_SUM = "lump_sum"  #: 包干费 (no waybill)
+
+
+_FEE_TYPES: dict[str, FeeType] = {
+    **{t.value: t for t in FeeType},
+    **dict.fromkeys(("邮费", "运费", "资费", "寄递费", "邮资"), FeeType.POSTAGE),
+    **dict.fromkeys(("保价", "保价费"), FeeType.INSURANCE),
+    **dict.fromkeys(("回执", "回执费"), FeeType.RETURN_RECEIPT),
+    **dict.fromkeys(("退回", "退件", "退回费"), FeeType.RETURN),
+    **dict.fromkeys(("冲销", "退费", "冲正"), FeeType.CREDIT),
+    **dict.fromkeys(("包干", "包干费"), FeeType.LUMP_SUM),
+}
+
+#: The columns :meth:`CarrierBill.from_csv` looks for, field → accepted headers (first found).
+DEFAULT_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "waybill": ("waybill", "运单号", "邮件号"),
+    "pickup_date": ("pickup_date", "揽收日期", "收寄日期"),
+    "weight_g": ("weight_g", "重量(克)", "重量（克）", "重量"),
+    "weight_kg": ("weight_kg", "重量(千克)", "重量（千克）", "重量(kg)"),
+    "destination": ("destination", "寄达地", "目的地", "区域", "zone"),
+    "fee_type": ("fee_type", "费用类型"),
+    "amount": ("amount", "金额"),
+}
+_REQUIRED = ("waybill", "pickup_date", "fee_type", "amount")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_CODE = re.compile(r"\d{6}")
+_ZONES: dict[str, Zone] = {**{z.value: z for z in Zone}, **{z.label: z for z in Zone}}
+
+
+def _optional_zone(value: object) -> Zone | None:
+    return None if value is None else Zone(value)
+
+
+@attrs.frozen(kw_only=True)
+class BillRow:
+    """One row of the carrier's bill.
+
+    Attributes:
+        line_no: the row's line number in the file (the header is line 1).
+        waybill: the waybill number (``None`` on a lump-sum row).
+        pickup_date: the date the carrier gives (pickup, or return for return rows).
+        weight_g: the weight billed in grams, if the bill gives it.
+        destination: the destination code, if the bill gives one.
+        zone: the zone, if the bill gives one instead of a destination.
+        fee_type: what the row charges for.
+        amount: the amount (negative for credits).
+
+    .. versionadded:: 0.1.0
+    """
+
+    line_no: int
+    waybill: str | None
+    pickup_date: date
+    weight_g: int | None
+    destination: str | None
+    zone: Zone | None = attrs.field(converter=_optional_zone)
+    fee_type: FeeType
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class CarrierBill:
+    """The carrier's monthly bill (对账单), as rows.
+
+    .. versionadded:: 0.1.0
+    """
+
+    rows: tuple[BillRow, ...]
+    currency: str = "CNY"
+
+    @property
+    def total(self) -> Money:
+        """The sum of every row."""
+        return sum((r.amount for r in self.rows), Money.zero(self.currency))
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | PathLike[str],
+        *,
+        columns: Mapping[str, str] | None = None,
+        encoding: str | None = None,
+        currency: str = "CNY",
+    ) -> CarrierBill:
+        """Read the carrier's bill from a CSV file.
+
+        The encoding is detected: UTF-8, UTF-8 with a byte-order mark, or GBK (GB 18030), the
+        usual encoding of a Chinese spreadsheet's CSV export. Columns are found by header:
+        English names (``waybill, pickup_date, weight_g`` or ``weight_kg, destination,
+        fee_type, amount``) or the usual Chinese ones (运单号, 揽收日期, 重量(克), 寄达地,
+        费用类型, 金额; see :data:`DEFAULT_COLUMNS`). ``destination`` holds a GB/T 2260 code or
+        a zone (同城/省内/省外); weight and destination are optional.
+
+        Args:
+            path: the CSV file.
+            columns: your headers for any field, e.g. ``{"waybill": "邮件号码",
+                "weight_kg": "计费重量"}``.
+            encoding: force an encoding instead of detecting it.
+            currency: the currency of the amounts.
+
+        Raises:
+            DeserializationError: a missing column, or a bad row — naming the line number and
+                the field.
+        """
+        raw = Path(path).read_bytes()
+        text = _decode(raw, encoding, str(path))
+        return cls.from_text(text, columns=columns, currency=currency, source=str(path))
+
+    @classmethod
+    def from_text(
+        cls,
+        text: str,
+        *,
+        columns: Mapping[str, str] | None = None,
+        currency: str = "CNY",
+        source: str = "<bill>",
+    ) -> CarrierBill:
+        """Read a bill from CSV text (see :meth:`from_csv`)."""
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+        header = next(reader, None)
+        if header is None:
+            raise DeserializationError(f"{source}: the CSV is empty; expected a header row")
+        index = _columns(header, columns or {}, source)
+        rows = []
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            # The physical line the record ends on: a quoted cell may span lines.
+            rows.append(_row(record, index, reader.line_num, source, currency))
+        return cls(rows=tuple(rows), currency=currency)
+
+    @classmethod
+    def from_statement(cls, statement: SettlementStatement) -> CarrierBill:
+        """The bill the carrier should send for ``statement``: one row per line.
+
+        Useful as the carrier's side of a test, or to tell the carrier what is expected.
+        """
+        kinds = {
+            LineKind.RETURN_LEG: FeeType.RETURN,
+            LineKind.CREDIT: FeeType.CREDIT,
+            LineKind.LUMP_SUM: FeeType.LUMP_SUM,
+        }
+        rows = tuple(
+            BillRow(
+                line_no=i + 2,
+                waybill=line.waybill,
+                pickup_date=line.day,
+                weight_g=line.weight_g or None,
+                destination=line.destination,
+                zone=None,
+                fee_type=kinds.get(line.kind, FeeType.POSTAGE),
+                amount=line.amount,
+            )
+            for i, line in enumerate(statement.lines)
+        )
+        return cls(rows=rows, currency=statement.currency)
+
+
+def _decode(raw: bytes, encoding: str | None, source: str) -> str:
+    if encoding is not None:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise DeserializationError(f"{source}: cannot decode as {encoding}: {exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise DeserializationError(
+            f"{source}: the file is neither UTF-8 nor GBK/GB 18030 ({exc}); save it as UTF-8 "
+            f"or pass encoding="
+        ) from exc
+
+
+def _columns(header: list[str], given: Mapping[str, str], source: str) -> dict[str, int]:
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    unknown = set(given) - set(DEFAULT_COLUMNS)
+    if unknown:
+        raise DeserializationError(
+            f"{source}: columns= names unknown fields {', '.join(sorted(unknown))}; the fields "
+            f"are {', '.join(DEFAULT_COLUMNS)}"
+        )
+    index: dict[str, int] = {}
+    for field, aliases in DEFAULT_COLUMNS.items():
+        wanted = (given[field],) if field in given else aliases
+        for alias in wanted:
+            if alias in names:
+                index[field] = names.index(alias)
+                break
+    for field in _REQUIRED:
+        if field not in index:
+            looked = given.get(field) or " / ".join(DEFAULT_COLUMNS[field])
+            raise DeserializationError(
+                f"{source}: no column for {field} (looked for {looked}); the header has "
+                f"{', '.join(names)}: rename the column or map it with columns={{{field!r}: "
+                f"'your header'}}"
+            )
+    if "weight_g" in index and "weight_kg" in index:
+        del index["weight_kg"]
+    return index
+
+
+def _cell(record: list[str], index: dict[str, int], field: str) -> str | None:
+    position = index.get(field)
+    if position is None:
+        return None
+    return record[position].strip() if position < len(record) else ""
+
+
+def _row(
+    record: list[str], index: dict[str, int], line_no: int, source: str, currency: str
+) -> BillRow:
+    def bad(field: str, value: str, fix: str) -> DeserializationError:
+        return DeserializationError(f"{source} line {line_no}, {field}: {value!r} {fix}")
+
+    fee_text = _cell(record, index, "fee_type") or ""
+    fee_type = _FEE_TYPES.get(fee_text.lower() if fee_text.isascii() else fee_text)
+    if fee_type is None:
+        raise bad("fee_type", fee_text, f"is not a fee type; use one of {', '.join(_FEE_TYPES)}")
+    waybill = (_cell(record, index, "waybill") or "").replace(" ", "").upper() or None
+    if waybill is None and fee_type is not FeeType.LUMP_SUM:
+        raise bad("waybill", "", "is empty: every row but a lump sum needs a waybill number")
+    date_text = _cell(record, index, "pickup_date") or ""
+    match = _DATE.match(date_text)
+    try:
+        if match is None:
+            raise ValueError
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise bad("pickup_date", date_text, "is not a date like 2018-06-03") from None
+    amount_text = _cell(record, index, "amount") or ""
+    try:
+        amount = Money(Decimal(amount_text.replace(",", "").replace("¥", "").strip()), currency)
+        amount.fen  # noqa: B018 - refuses fractions of a fen
+    except (InvalidOperation, ValidationError):
+        raise bad("amount", amount_text, "is not an amount in yuan like 12.50") from None
+    weight = _weight(record, index, bad)
+    destination: str | None = None
+    zone: Zone | None = None
+    where = _cell(record, index, "destination")
+    if where:
+        if _CODE.fullmatch(where):
+            destination = where
+        elif where in _ZONES or where.lower() in _ZONES:
+            zone = _ZONES.get(where) or _ZONES[where.lower()]
+        else:
+            raise bad(
+                "destination",
+                where,
+                "is neither a 6-digit division code nor a zone (同城/省内/省外)",
+            )
+    return BillRow(
+        line_no=line_no,
+        waybill=waybill,
+        pickup_date=day,
+        weight_g=weight,
+        destination=destination,
+        zone=zone,
+        fee_type=fee_type,
+        amount=amount,
+    )
+
+
+def _weight(
+    record: list[str], index: dict[str, int], bad: Callable[[str, str, str], DeserializationError]
+) -> int | None:
+    for field, scale in (("weight_g", 1), ("weight_kg", 1000)):
+        text = _cell(record, index, field)
+        if text is None:
+            continue
+        if not text:
+            return None
+        try:
+            grams = Decimal(text.replace(",", "")) * scale
+        except InvalidOperation:
+            raise bad(field, text, "is not a number") from None
+        if grams != grams.to_integral_value() or grams <= 0:
+            unit = "grams" if scale == 1 else "kilograms (to the gram)"
+            raise bad(field, text, f"is not a positive whole number of {unit}")
+        return int(grams)
+    return None
+
+
+class Discrepancy(enum.Enum):
+    """The class of a reconciliation item. The classes partition both sides."""
+
+    MATCHED = "matched"  #: same waybill, amount, weight, zone and period
+    MISSING_IN_BILL = "missing_in_bill"  #: on our statement, not on the bill
+    MISSING_IN_OURS = "missing_in_ours"  #: on the bill, not on our statement
+    AMOUNT_MISMATCH = "amount_mismatch"  #: both sides, different amounts
+    WEIGHT_MISMATCH = "weight_mismatch"  #: the bill's weight differs from ours
+    ZONE_MISMATCH = "zone_mismatch"  #: the bill's destination or zone (tariff) differs
+    SURCHARGE_MISMATCH = "surcharge_mismatch"  #: insurance or receipt charged differently
+    DUPLICATE = "duplicate"  #: a row the bill repeats (the repeat is the item)
+    PERIOD_MISMATCH = "period_mismatch"  #: the bill dates the item outside our period
+
+    @property
+    def label(self) -> str:
+        """The Chinese name used in reports."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    Discrepancy.MATCHED: "一致",
+    Discrepancy.MISSING_IN_BILL: "账单缺失",
+    Discrepancy.MISSING_IN_OURS: "我方无记录",
+    Discrepancy.AMOUNT_MISMATCH: "金额不符",
+    Discrepancy.WEIGHT_MISMATCH: "重量不符",
+    Discrepancy.ZONE_MISMATCH: "区域/资费不符",
+    Discrepancy.SURCHARGE_MISMATCH: "附加费不符",
+    Discrepancy.DUPLICATE: "重复计费",
+    Discrepancy.PERIOD_MISMATCH: "期间不符",
+}
+
+
+@attrs.frozen(kw_only=True)
+class ReconciliationItem:
+    """One waybill entry (charge, return, credit or lump sum) as both sides see it.
+
+    Attributes:
+        kind: its class.
+        waybill: the waybill (``None`` for the lump sum).
+        entry: ``"charge"``, ``"return"``, ``"credit"`` or ``"lump_sum"``.
+        ours: our amount, if we have the entry.
+        bill: the bill's amount, if the bill has it.
+        difference: ``bill - ours`` (missing sides count as zero), signed.
+        line_ids: our statement lines in this item.
+        bill_lines: the bill's line numbers in this item.
+        detail: what differs, in words.
+
+    .. versionadded:: 0.1.0
+    """
+
+    kind: Discrepancy
+    waybill: str | None
+    entry: str
+    ours: Money | None
+    bill: Money | None
+    difference: Money
+    line_ids: tuple[str, ...]
+    bill_lines: tuple[int, ...]
+    detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ReconciliationReport:
+    """The result of :func:`reconcile`: every line of both sides in exactly one item.
+
+    ``sum(item.difference) == bill_total - statement_total`` always.
+
+    .. versionadded:: 0.1.0
+    """
+
+    statement_id: str
+    period: str
+    items: tuple[ReconciliationItem, ...]
+    statement_total: Money
+    bill_total: Money
+
+    @property
+    def difference(self) -> Money:
+        """``bill_total - statement_total``."""
+        return self.bill_total - self.statement_total
+
+    @property
+    def is_clean(self) -> bool:
+        """Whether every item matched."""
+        return all(item.kind is Discrepancy.MATCHED for item in self.items)
+
+    def of(self, kind: Discrepancy) -> tuple[ReconciliationItem, ...]:
+        """The items of one class."""
+        return tuple(item for item in self.items if item.kind is kind)
+
+    def counts(self) -> dict[Discrepancy, int]:
+        """How many items each class holds (every class present, zero included)."""
+        counts = dict.fromkeys(Discrepancy, 0)
+        for item in self.items:
+            counts[item.kind] += 1
+        return counts
+
+    def to_csv(self) -> str:
+        """The items as CSV for the finance office (UTF-8 text, header first)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            ["class", "waybill", "entry", "ours", "bill", "difference", "our_lines",
+             "bill_lines", "detail"]
+        )  # fmt: skip
+        for item in self.items:
+            writer.writerow(
+                [
+                    item.kind.value,
+                    item.waybill or "",
+                    item.entry,
+                    "" if item.ours is None else item.ours.to_str(),
+                    "" if item.bill is None else item.bill.to_str(),
+                    item.difference.to_str(),
+                    " ".join(item.line_ids),
+                    " ".join(map(str, item.bill_lines)),
+                    item.detail,
+                ]
+            )
+        return out.getvalue()
+
+    def to_table(self, *, include_matched: bool = False) -> str:
+        """A readable report: counts per class, then every discrepancy."""
+        counts = self.counts()
+        summary = render_table(
+            ["类别 Class", "件 Items", "差额 Difference"],
+            [
+                [
+                    f"{kind.label} {kind.value}",
+                    str(counts[kind]),
+                    sum(
+                        (i.difference for i in self.of(kind)), Money.zero(self.bill_total.currency)
+                    ).to_str(),
+                ]
+                for kind in Discrepancy
+            ],
+        )
+        shown = [i for i in self.items if include_matched or i.kind is not Discrepancy.MATCHED]
+        details = render_table(
+            ["类别", "运单 Waybill", "我方 Ours", "账单 Bill", "差额", "说明 Detail"],
+            [
+                [
+                    i.kind.label,
+                    i.waybill or "—",
+                    "" if i.ours is None else i.ours.to_str(),
+                    "" if i.bill is None else i.bill.to_str(),
+                    i.difference.to_str(),
+                    i.detail,
+                ]
+                for i in shown
+            ],
+        )
+        return "\n".join(
+            [
+                f"对账 Reconciliation of {self.statement_id} ({self.period})",
+                summary,
+                "",
+                details,
+                "",
+                f"我方合计 Ours {self.statement_total.to_str()}; 账单合计 Bill "
+                f"{self.bill_total.to_str()}; 差额 Difference {self.difference.to_str()}",
+            ]
+        )
+
+
+_ENTRY_OF_LINE = {
+    LineKind.CHARGE: "charge",
+    LineKind.COVERED: "charge",
+    LineKind.OVERAGE: "charge",
+    LineKind.RETURN_LEG: "return",
+    LineKind.CREDIT: "credit",
+    LineKind.LUMP_SUM: "lump_sum",
+}
+_ENTRY_OF_FEE = {
+    FeeType.POSTAGE: "charge",
+    FeeType.INSURANCE: "charge",
+    FeeType.RETURN_RECEIPT: "charge",
+    FeeType.RETURN: "return",
+    FeeType.CREDIT: "credit",
+    FeeType.LUMP_SUM: "lump_sum",
+}
+_SURCHARGE_OF_FEE = {
+    FeeType.INSURANCE: SurchargeKind.INSURANCE,
+    FeeType.RETURN_RECEIPT: SurchargeKind.RETURN_RECEIPT,
+}
+
+
+def reconcile(statement: SettlementStatement, bill: CarrierBill) -> ReconciliationReport:
+    """Check the carrier's bill against our statement (对账).
+
+    Both sides are grouped by waybill and entry (a piece's charge with its surcharges, a
+    return leg, a credit, the lump sum). A bill row repeating the (waybill, fee type) of an
+    earlier row is a duplicate; every other entry is matched, missing on one side, or
+    classed by the first thing that differs: period, weight, zone/tariff, surcharges, amount.
+    The classes partition both sides, and the signed differences add up to
+    ``bill.total - statement.total``.
+
+    Raises:
+        CurrencyMismatchError: the bill is in another currency than the statement.
+
+    .. versionadded:: 0.1.0
+    """
+    if bill.currency != statement.currency:
+        raise CurrencyMismatchError(
+            f"the bill is in {bill.currency} but statement {statement.statement_id} is in "
+            f"{statement.currency}: read the bill with currency={statement.currency!r}"
+        )
+    zero = Money.zero(statement.currency)
+    ours: dict[tuple[str, str], StatementLine] = {}
+    for statement_line in statement.lines:
+        ours[(statement_line.waybill or "", _ENTRY_OF_LINE[statement_line.kind])] = statement_line
+    items: list[ReconciliationItem] = []
+    groups: dict[tuple[str, str], list[BillRow]] = {}
+    seen: set[tuple[str, FeeType]] = set()
+    for row in sorted(bill.rows, key=lambda r: r.line_no):
+        waybill = "" if row.fee_type is FeeType.LUMP_SUM else (row.waybill or "")
+        if (waybill, row.fee_type) in seen:
+            items.append(
+                ReconciliationItem(
+                    kind=Discrepancy.DUPLICATE,
+                    waybill=waybill or None,
+                    entry=_ENTRY_OF_FEE[row.fee_type],
+                    ours=None,
+                    bill=row.amount,
+                    difference=row.amount,
+                    line_ids=(),
+                    bill_lines=(row.line_no,),
+                    detail=f"{row.fee_type.value} billed again on line {row.line_no}",
+                )
+            )
+            continue
+        seen.add((waybill, row.fee_type))
+        groups.setdefault((waybill, _ENTRY_OF_FEE[row.fee_type]), []).append(row)
+    period = statement.period
+    for key in sorted(set(ours) | set(groups)):
+        line = ours.get(key)
+        rows = groups.get(key, [])
+        mine = None if line is None else line.amount
+        theirs = None if not rows else sum((r.amount for r in rows), zero)
+        difference = (theirs or zero) - (mine or zero)
+        outside = [r for r in rows if not period.contains(r.pickup_date)]
+        kind, detail = Discrepancy.MATCHED, ""
+        if line is None:
+            if outside:
+                kind = Discrepancy.PERIOD_MISMATCH
+                detail = (
+                    f"billed on {outside[0].pickup_date}, outside {period}, not on our statement"
+                )
+            else:
+                kind, detail = Discrepancy.MISSING_IN_OURS, "not on our statement"
+        elif not rows:
+            kind, detail = Discrepancy.MISSING_IN_BILL, "not on the bill"
+        else:
+            kind, detail = _compare(line, rows, outside, difference, zero, str(period))
+        items.append(
+            ReconciliationItem(
+                kind=kind,
+                waybill=key[0] or None,
+                entry=key[1],
+                ours=mine,
+                bill=theirs,
+                difference=difference,
+                line_ids=() if line is None else (line.line_id,),
+                bill_lines=tuple(r.line_no for r in rows),
+                detail=detail,
+            )
+        )
+    order = {kind: i for i, kind in enumerate(Discrepancy)}
+    items.sort(key=lambda i: (order[i.kind], i.waybill or "", i.entry, i.bill_lines))
+    return ReconciliationReport(
+        statement_id=statement.statement_id,
+        period=str(period),
+        items=tuple(items),
+        statement_total=statement.total,
+        bill_total=bill.total,
+    )
+
+
+def _compare(
+    line: StatementLine,
+    rows: list[BillRow],
+    outside: list[BillRow],
+    difference: Money,
+    zero: Money,
+    period: str,
+) -> tuple[Discrepancy, str]:
+    if outside:
+        return (
+            Discrepancy.PERIOD_MISMATCH,
+            f"billed on {outside[0].pickup_date}, we settled it on {line.day} in {period}",
+        )
+    for row in rows:
+        if row.weight_g is not None and line.weight_g and row.weight_g != line.weight_g:
+            return (
+                Discrepancy.WEIGHT_MISMATCH,
+                f"bill weighs {row.weight_g} g, we weighed {line.weight_g} g",
+            )
+    for row in rows:
+        if row.destination is not None and line.destination and row.destination != line.destination:
+            return (
+                Discrepancy.ZONE_MISMATCH,
+                f"bill sends it to {row.destination}, we sent it to {line.destination}",
+            )
+        if row.zone is not None and line.zone is not None and row.zone is not line.zone:
+            return (
+                Discrepancy.ZONE_MISMATCH,
+                f"bill prices it {row.zone.label}, we priced it {line.zone.label}",
+            )
+    billed_surcharges = dict.fromkeys(SurchargeKind, zero)
+    listed = False
+    for row in rows:
+        kind = _SURCHARGE_OF_FEE.get(row.fee_type)
+        if kind is not None:
+            billed_surcharges[kind] = billed_surcharges[kind] + row.amount
+            listed = True
+    our_surcharges = {kind: line.surcharge(kind).rounded() for kind in SurchargeKind}
+    if not difference.is_zero() or listed:
+        for kind in SurchargeKind:
+            ours, theirs = our_surcharges[kind], billed_surcharges[kind]
+            if ours != theirs and (listed or difference == theirs - ours):
+                return (
+                    Discrepancy.SURCHARGE_MISMATCH,
+                    f"{kind.label} billed {theirs.to_str()}, ours {ours.to_str()}",
+                )
+    if not difference.is_zero():
+        return Discrepancy.AMOUNT_MISMATCH, f"bill differs by {difference.to_str()}"
+    return Discrepancy.MATCHED, ""

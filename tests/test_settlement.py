@@ -1,0 +1,763 @@
+"""Settlement: worked examples with hand-computed amounts, bad input, and the invariants."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govpost.agreements import (
+    Budget,
+    Coverage,
+    FeeAgreement,
+    FlatTariff,
+    Insurance,
+    PerPiece,
+    Rate,
+    RateCard,
+    ReturnPolicy,
+    Underuse,
+    WeightTariff,
+    business_date,
+)
+from govpost.centers import BusinessLine
+from govpost.errors import (
+    BudgetExceededError,
+    CurrencyMismatchError,
+    SettlementError,
+    ValidationError,
+)
+from govpost.money import Money
+from govpost.regions import Zone
+from govpost.serialization import from_json, to_json
+from govpost.settlement import (
+    LineKind,
+    Period,
+    SettlementStatement,
+    amount_in_words,
+    prorate,
+    settle,
+    split,
+    waybill_key,
+)
+from govpost.shipments import Direction, Shipment, ShipmentStatus
+from tests.strategies import (
+    SETTLEMENT_CENTERS,
+    SHANGHAI,
+    any_agreements,
+    lump_sum_agreement,
+    per_piece_agreements,
+    shipment_batches,
+)
+
+JUNE = Period.month(2018, 6)
+EMS = WeightTariff.uniform(
+    first_g=500,
+    step_g=500,
+    first_fee={"same_city": "8.00", "in_province": "10.00", "out_of_province": "15.00"},
+    step_fee={"same_city": "1.00", "in_province": "2.00", "out_of_province": "5.00"},
+)
+EMS_CARD = RateCard.single(
+    EMS,
+    reference="黔邮〔2018〕12号",
+    valid_from=date(2018, 1, 1),
+    insurance=Insurance(rate="0.005", minimum="1.00"),
+    return_receipt="3.00",
+)
+DEST = {Zone.SAME_CITY: "520103", Zone.IN_PROVINCE: "520201", Zone.OUT_OF_PROVINCE: "110105"}
+
+
+def at(day: int, hour: int = 10, minute: int = 0, month: int = 6) -> datetime:
+    return datetime(2018, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def ship(
+    number: int,
+    zone: Zone,
+    weight: int,
+    picked: datetime | None,
+    *,
+    center: str = "GZ-520100",
+    **fields: Any,
+) -> Shipment:
+    created = (picked or at(1)) - timedelta(hours=1)
+    return Shipment(
+        id=f"GP-{number:04d}",
+        center=center,
+        business_line=fields.pop("business_line", BusinessLine.LICENCE_DELIVERY),
+        direction=fields.pop("direction", Direction.OUTBOUND_RESULT),
+        origin="520102",
+        destination=DEST[zone],
+        weight_g=weight,
+        created_at=created,
+        picked_up_at=picked,
+        status=fields.pop(
+            "status", ShipmentStatus.PICKED_UP if picked else ShipmentStatus.AWAITING_PICKUP
+        ),
+        **fields,
+    )
+
+
+def per_piece(
+    tariff: WeightTariff | FlatTariff | RateCard = EMS_CARD,
+    *,
+    discount: str = "0",
+    **fields: Any,
+) -> FeeAgreement:
+    defaults: dict[str, Any] = {
+        "id": "GZ-EMS-2018",
+        "carrier": "ems",
+        "reference": "黔政办〔2018〕1号",
+        "centers": set(SETTLEMENT_CENTERS),
+        "covers": Coverage.all(),
+        "valid_from": date(2018, 1, 1),
+    }
+    defaults.update(fields)
+    return FeeAgreement(mode=PerPiece(tariff=tariff, discount=discount), **defaults)
+
+
+def amounts(statement: SettlementStatement) -> dict[str, str]:
+    return {line.line_id: line.amount.to_str() for line in statement.lines}
+
+
+# --- worked examples -------------------------------------------------------------------------------
+
+
+def test_per_piece_month_with_mixed_zones() -> None:
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(2)),  # 8.00
+        ship(2, Zone.IN_PROVINCE, 1200, at(3), center="GZ-520200"),  # 10 + 2 × 2 = 14.00
+        ship(3, Zone.OUT_OF_PROVINCE, 2300, at(4)),  # 15 + 4 × 5 = 35.00
+        ship(4, Zone.IN_PROVINCE, 500, at(5), declared_value=Money("1000")),  # 10 + 5.00 保价
+        ship(5, Zone.SAME_CITY, 800, at(6), return_receipt=True),  # 8 + 1 + 3.00 回执
+    ]
+    statement = settle(per_piece(), shipments, JUNE)
+    assert amounts(statement) == {
+        "GP-0001/charge": "8.00",
+        "GP-0002/charge": "14.00",
+        "GP-0003/charge": "35.00",
+        "GP-0004/charge": "15.00",
+        "GP-0005/charge": "12.00",
+    }
+    assert statement.total == Money("84.00")
+    assert statement.pieces == 5
+    assert [(s.key, s.pieces, s.amount.to_str()) for s in statement.by_zone] == [
+        ("in_province", 2, "29.00"),
+        ("out_of_province", 1, "35.00"),
+        ("same_city", 2, "20.00"),
+    ]
+    assert [(s.key, s.pieces, s.amount.to_str()) for s in statement.by_center] == [
+        ("GZ-520100", 4, "70.00"),
+        ("GZ-520200", 1, "14.00"),
+    ]
+    line = statement.line("GP-0004/charge")
+    assert line.breakdown is not None
+    assert line.explain() == (
+        "省内 500 g: 首重 10.00 + 保价费 5.00 = 15.00 → 15.00 (黔邮〔2018〕12号)"
+    )
+    assert amount_in_words(statement.total) == "捌拾肆元整"
+
+
+def test_discount_producing_half_fen_lines_is_rounded_per_line_never_on_the_total() -> None:
+    shipments = [ship(i, Zone.SAME_CITY, 100, at(i + 1)) for i in range(3)]
+    statement = settle(per_piece(FlatTariff(price="12.50"), discount="0.15"), shipments, JUNE)
+    # 12.50 × 0.85 = 10.625 → 10.63 per line; 3 lines = 31.89 (not 31.875 → 31.88).
+    assert {line.amount for line in statement.lines} == {Money("10.63")}
+    assert statement.total == Money("31.89")
+
+
+def _lump_pieces(n: int, *, month: int = 6, offset: int = 0) -> list[Shipment]:
+    return [
+        ship(offset + i, Zone.IN_PROVINCE, 300, at(1 + i % 28, month=month, minute=i % 60))
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("underuse", "pieces", "total", "refund", "carried"),
+    [
+        (Underuse.KEEP, 8, "300.00", "0.00", 0),  # 结余留用: the lump sum stands
+        (Underuse.PRO_RATA, 8, "240.00", "60.00", 0),  # 300 × 8/10
+        (Underuse.CARRY_FORWARD, 8, "300.00", "0.00", 2),
+        (Underuse.KEEP, 13, "336.00", "0.00", 0),  # 300 + 3 × 12.00 overage
+        (Underuse.PRO_RATA, 13, "336.00", "0.00", 0),
+        (Underuse.CARRY_FORWARD, 13, "336.00", "0.00", 0),
+    ],
+)
+def test_lump_sum_under_and_over_quota(
+    underuse: Underuse, pieces: int, total: str, refund: str, carried: int
+) -> None:
+    agreement = lump_sum_agreement(
+        "300.00", quota=10, overage=FlatTariff(price="12.00"), underuse=underuse
+    )
+    statement = settle(agreement, _lump_pieces(pieces), JUNE)
+    assert statement.total == Money(total)
+    assert statement.lump_sum is not None
+    assert statement.lump_sum.refund == Money(refund)
+    assert statement.lump_sum.carried_out == carried
+    kinds = Counter(line.kind for line in statement.lines)
+    assert kinds[LineKind.OVERAGE] == max(0, pieces - 10)
+    assert kinds[LineKind.COVERED] == min(pieces, 10)
+    assert kinds[LineKind.LUMP_SUM] == 1
+    # The overage pieces are the last picked up.
+    overage = sorted(line.day for line in statement.lines if line.kind is LineKind.OVERAGE)
+    covered = sorted(line.day for line in statement.lines if line.kind is LineKind.COVERED)
+    assert not overage or covered[-1] <= overage[0]
+
+
+def test_pro_rata_refund_with_a_share_that_is_not_whole_fen() -> None:
+    agreement = lump_sum_agreement("100.00", quota=3, underuse=Underuse.PRO_RATA)
+    statement = settle(agreement, _lump_pieces(1), JUNE)
+    assert statement.lump_sum is not None
+    # allocate(100.00, [1, 2]) = [33.33, 66.67]: payable + refund == 100.00 exactly.
+    assert (statement.lump_sum.payable, statement.lump_sum.refund) == (
+        Money("33.33"),
+        Money("66.67"),
+    )
+    assert statement.total == Money("33.33")
+
+
+def test_carry_forward_moves_unused_quota_to_the_next_month() -> None:
+    agreement = lump_sum_agreement(
+        "300.00", quota=10, overage=FlatTariff(price="12.00"), underuse=Underuse.CARRY_FORWARD
+    )
+    june = settle(agreement, _lump_pieces(8), JUNE)
+    july = settle(
+        agreement, _lump_pieces(13, month=7, offset=100), Period.month(2018, 7), previous=[june]
+    )
+    assert july.lump_sum is not None
+    assert (july.lump_sum.carried_in, july.lump_sum.quota) == (2, 12)
+    assert july.total == Money("312.00")  # one piece over 12
+
+
+def test_agreement_starting_mid_month_prorates_amount_and_quota_by_days() -> None:
+    agreement = lump_sum_agreement(
+        "3000.00", quota=100, overage=FlatTariff(price="12.00"), valid_from=date(2018, 7, 10)
+    )
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(9, month=7)),  # before the agreement: not billed
+        ship(2, Zone.SAME_CITY, 300, at(10, month=7)),
+    ]
+    statement = settle(agreement, shipments, Period.month(2018, 7))
+    lump = statement.lump_sum
+    assert lump is not None
+    # July has 31 days; 22 in force. allocate(3000.00, [9, 22, 0]) = [870.97, 2129.03, 0];
+    # quota allocate(100, [9, 22, 0]) = [29, 71, 0].
+    assert (lump.amount, lump.quota, lump.days_in_force) == (Money("2129.03"), 71, 22)
+    assert statement.total == Money("2129.03")
+    assert statement.pieces == 1
+    assert statement.excluded.outside_validity == 1
+    # The days before complete the month exactly.
+    assert prorate(Money("3000.00"), Period.month(2018, 7), date(2018, 7, 1), date(2018, 7, 10)) + (
+        lump.amount
+    ) == Money("3000.00")
+
+
+def test_per_piece_agreement_starting_mid_month_bills_only_days_in_force() -> None:
+    agreement = per_piece(FlatTariff(price="10.00"), valid_from=date(2018, 6, 16))
+    shipments = [ship(1, Zone.SAME_CITY, 300, at(15)), ship(2, Zone.SAME_CITY, 300, at(16))]
+    statement = settle(agreement, shipments, JUNE)
+    assert list(amounts(statement)) == ["GP-0002/charge"]
+
+
+def test_rate_change_on_the_16th() -> None:
+    card = RateCard(
+        name="EMS",
+        rates=[
+            Rate(
+                valid_from=date(2018, 1, 1),
+                valid_until=date(2018, 6, 16),
+                reference="old",
+                tariff=FlatTariff(price="12.00"),
+            ),
+            Rate(valid_from=date(2018, 6, 16), reference="new", tariff=FlatTariff(price="11.00")),
+        ],
+    )
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(15, 23, 59)),  # old
+        ship(2, Zone.SAME_CITY, 300, at(16, 0, 0)),  # new
+        ship(3, Zone.SAME_CITY, 300, datetime(2018, 6, 15, 16, 30, tzinfo=UTC)),  # 00:30 16th
+    ]
+    statement = settle(per_piece(card), shipments, JUNE)
+    assert amounts(statement) == {
+        "GP-0001/charge": "12.00",
+        "GP-0002/charge": "11.00",
+        "GP-0003/charge": "11.00",
+    }
+
+
+def _returned(picked: datetime, returned: datetime, **fields: Any) -> Shipment:
+    return ship(
+        7,
+        Zone.IN_PROVINCE,
+        1200,
+        picked,
+        returned_at=returned,
+        status=ShipmentStatus.RETURNED,
+        **fields,
+    )
+
+
+def test_returned_item_charge_return_leg() -> None:
+    item = _returned(at(5), at(20), declared_value=Money("1000"))
+    statement = settle(per_piece(return_policy=ReturnPolicy.CHARGE_RETURN_LEG), [item], JUNE)
+    # Charge 14.00 + 5.00 insurance; the return leg is postage only: 14.00.
+    assert amounts(statement) == {"GP-0007/charge": "19.00", "GP-0007/return_leg": "14.00"}
+    assert statement.pieces == 1
+    assert statement.total == Money("33.00")
+
+
+def test_returned_item_refunded_across_periods_by_an_exact_credit() -> None:
+    agreement = per_piece(discount="0.15", return_policy=ReturnPolicy.REFUND_ORIGINAL)
+    item = _returned(at(28), at(3, month=7))
+    june = settle(agreement, [item], JUNE)
+    july = settle(agreement, [item], Period.month(2018, 7), previous=[june])
+    assert amounts(june) == {"GP-0007/charge": "11.90"}  # 14.00 × 0.85
+    (credit,) = july.credits
+    assert credit.refers_to == "GP-0007/charge"
+    assert credit.amount == -june.line("GP-0007/charge").amount
+    assert july.total == Money("-11.90")
+    assert july.pieces == 0
+
+
+def test_returned_item_no_charge() -> None:
+    item = _returned(at(5), at(20))
+    statement = settle(per_piece(return_policy=ReturnPolicy.NO_CHARGE), [item], JUNE)
+    assert amounts(statement) == {"GP-0007/charge": "14.00"}
+
+
+def test_cancelled_item_is_never_billed() -> None:
+    cancelled = ship(1, Zone.SAME_CITY, 300, None, status=ShipmentStatus.CANCELLED)
+    statement = settle(per_piece(), [cancelled, ship(2, Zone.SAME_CITY, 300, at(2))], JUNE)
+    assert list(amounts(statement)) == ["GP-0002/charge"]
+    assert statement.excluded.not_picked_up == 1
+
+
+def test_uncovered_items_are_the_applicants_and_never_on_the_statement() -> None:
+    agreement = per_piece(
+        covers=[Coverage(business_line="licence_delivery", direction="outbound_result")]
+    )
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(2)),
+        ship(2, Zone.SAME_CITY, 300, at(2), direction=Direction.INBOUND_MATERIAL),
+        ship(3, Zone.SAME_CITY, 300, at(2), business_line=BusinessLine.TAX),
+        ship(4, Zone.SAME_CITY, 300, at(2), center="GZ-000000"),
+    ]
+    statement = settle(agreement, shipments, JUNE)
+    assert list(amounts(statement)) == ["GP-0001/charge"]
+    assert (statement.excluded.not_covered, statement.excluded.other_center) == (2, 1)
+
+
+def _budget_case(strict: bool) -> tuple[FeeAgreement, SettlementStatement]:
+    agreement = per_piece(FlatTariff(price="10.00"), budget=Budget(annual="100.00", strict=strict))
+    may = settle(agreement, [ship(i, Zone.SAME_CITY, 300, at(i + 1, month=5)) for i in range(9)],
+                 Period.month(2018, 5))  # fmt: skip
+    assert may.total == Money("90.00")
+    return agreement, may
+
+
+def test_budget_overrun_in_strict_mode_is_refused() -> None:
+    agreement, may = _budget_case(strict=True)
+    june = [ship(100 + i, Zone.SAME_CITY, 300, at(i + 1)) for i in range(2)]
+    with pytest.raises(BudgetExceededError, match=r"110\.00.*budget of 100\.00 CNY by 10\.00"):
+        settle(agreement, june, JUNE, previous=[may])
+
+
+def test_budget_overrun_in_lenient_mode_is_reported() -> None:
+    agreement, may = _budget_case(strict=False)
+    june = [ship(100 + i, Zone.SAME_CITY, 300, at(i + 1)) for i in range(2)]
+    statement = settle(agreement, june, JUNE, previous=[may])
+    assert statement.budget is not None
+    assert statement.budget.exceeded
+    assert (statement.budget.cumulative, statement.budget.remaining) == (
+        Money("110.00"),
+        Money("-10.00"),
+    )
+    assert "EXCEEDED" in statement.to_table()
+
+
+def test_lump_sum_with_no_pieces_is_attributed_to_star() -> None:
+    statement = settle(lump_sum_agreement("300.00", quota=None), [], JUNE)
+    assert statement.total == Money("300.00")
+    assert [(s.key, s.amount) for s in statement.by_center] == [("*", Money("300.00"))]
+    with pytest.raises(ValidationError, match="pass weights"):
+        statement.center_split()
+    shares = statement.center_split({"GZ-520100": 2, "GZ-520200": 1})
+    assert [s.amount for s in shares] == [Money("200.00"), Money("100.00")]
+
+
+def test_lump_sum_split_to_centers_by_pieces() -> None:
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(2)),
+        ship(2, Zone.SAME_CITY, 300, at(3)),
+        ship(3, Zone.SAME_CITY, 300, at(4), center="GZ-520200"),
+    ]
+    statement = settle(lump_sum_agreement("100.00", quota=None), shipments, JUNE)
+    assert [(s.center, s.amount) for s in statement.center_split()] == [
+        ("GZ-520100", Money("66.67")),
+        ("GZ-520200", Money("33.33")),
+    ]
+    assert [s.amount for s in statement.by_center] == [Money("66.67"), Money("33.33")]
+
+
+def test_statement_documents() -> None:
+    shipments = [ship(1, Zone.SAME_CITY, 300, at(2)), ship(2, Zone.IN_PROVINCE, 1200, at(3))]
+    statement = settle(per_piece(), shipments, JUNE)
+    csv_text = statement.to_csv()
+    assert csv_text.splitlines()[0].startswith("line_id,waybill,kind,center")
+    assert "GP-0002/charge,GP-0002,charge,GZ-520100,licence_delivery,in_province" in csv_text
+    table = statement.to_table()
+    assert "合计 Total: 22.00 CNY" in table
+    assert "大写 In words: 贰拾贰元整" in table
+    assert from_json(statement.to_json(), SettlementStatement) == statement
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+
+def test_period_mismatch_is_refused() -> None:
+    with pytest.raises(SettlementError, match="is a quarter but agreement GZ-EMS-2018 settles by"):
+        settle(per_piece(), [], Period.quarter(2018, 2))
+
+
+def test_period_outside_the_agreement_is_refused() -> None:
+    with pytest.raises(SettlementError, match="not in force"):
+        settle(per_piece(), [], Period.month(2017, 12))
+
+
+def test_previous_statement_of_the_same_period_is_refused() -> None:
+    agreement = per_piece()
+    june = settle(agreement, [], JUNE)
+    with pytest.raises(SettlementError, match="settled once"):
+        settle(agreement, [], JUNE, previous=[june])
+
+
+def test_previous_statements_of_one_period_twice_are_refused() -> None:
+    agreement = per_piece()
+    may = settle(agreement, [], Period.month(2018, 5))
+    with pytest.raises(SettlementError, match="two statements of 2018-05"):
+        settle(agreement, [], JUNE, previous=[may, may])
+
+
+def test_previous_statement_of_another_agreement_is_refused() -> None:
+    may = settle(per_piece(id="OTHER"), [], Period.month(2018, 5))
+    with pytest.raises(SettlementError, match="of agreement OTHER, not GZ-EMS-2018"):
+        settle(per_piece(), [], JUNE, previous=[may])
+
+
+def test_currency_mismatch_is_refused() -> None:
+    item = ship(1, Zone.SAME_CITY, 300, at(2), declared_value=Money("100", "USD"))
+    with pytest.raises(CurrencyMismatchError, match="USD"):
+        settle(per_piece(), [item], JUNE)
+
+
+def test_waybill_twice_with_different_data_is_refused() -> None:
+    a = ship(1, Zone.SAME_CITY, 300, at(2))
+    b = ship(1, Zone.SAME_CITY, 400, at(2))
+    with pytest.raises(SettlementError, match="GP-0001 appears twice with different data"):
+        settle(per_piece(), [a, b], JUNE)
+
+
+def test_a_piece_no_rate_covers_is_refused() -> None:
+    card = RateCard.single(FlatTariff(price="10"), reference="R", valid_from=date(2018, 6, 10))
+    with pytest.raises(SettlementError, match="no rate on 2018-06-02"):
+        settle(per_piece(card), [ship(1, Zone.SAME_CITY, 300, at(2))], JUNE)
+
+
+def test_non_shipments_are_refused() -> None:
+    with pytest.raises(SettlementError, match="reads Shipment values"):
+        settle(per_piece(), [{"id": "x"}], JUNE)  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("text", ["2018-13", "18-06", "2018-Q5", "June"])
+def test_bad_period_text_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError):
+        Period.parse(text)
+
+
+def test_periods() -> None:
+    assert str(Period.parse("2018-Q4")) == "2018-Q4"
+    assert Period.parse("2018-Q4").next() == Period.quarter(2019, 1)
+    assert Period.month(2018, 1).previous() == Period.month(2017, 12)
+    assert Period.month(2016, 2).days == 29
+    assert from_json(to_json(JUNE), Period) == JUNE
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+JUNE_BATCH = shipment_batches(start=date(2018, 6, 1), days=30)
+YEAR_BATCH = shipment_batches(start=date(2018, 1, 1), days=365, max_size=30)
+
+
+def expected_pieces(agreement: FeeAgreement, shipments: list[Shipment], period: Period) -> set[str]:
+    covers = {(c.business_line, c.direction) for c in agreement.covers}
+    return {
+        waybill_key(s)
+        for s in shipments
+        if s.center in agreement.centers
+        and (s.business_line, s.direction) in covers
+        and s.picked_up_at is not None
+        and period.contains(business_date(s.picked_up_at))
+    }
+
+
+@settings(max_examples=60)
+@given(any_agreements, JUNE_BATCH)
+def test_total_is_the_sum_of_lines_and_of_every_subtotal(
+    agreement: FeeAgreement, shipments: list[Shipment]
+) -> None:
+    """Statement: total == Σ lines (never re-rounded), and the subtotals per center, business
+    line and zone each add up to the total."""
+    statement = settle(agreement, shipments, JUNE)
+    assert statement.total == sum((line.amount for line in statement.lines), Money.zero())
+    assert statement.total == Money(sum(line.amount.amount for line in statement.lines))
+    for subtotals in (statement.by_center, statement.by_business_line, statement.by_zone):
+        assert sum((s.amount for s in subtotals), Money.zero()) == statement.total
+        assert sum(s.pieces for s in subtotals) == statement.pieces
+    for line in statement.lines:
+        assert line.amount == line.amount.rounded()
+
+
+@settings(max_examples=40)
+@given(per_piece_agreements(), JUNE_BATCH)
+def test_one_line_per_billable_piece(agreement: FeeAgreement, shipments: list[Shipment]) -> None:
+    """Statement: exactly one charge line per covered piece picked up in the period, none for
+    anything else (not picked up, cancelled, uncovered, another center or period)."""
+    statement = settle(agreement, shipments, JUNE)
+    charges = [line.waybill for line in statement.lines if line.kind is LineKind.CHARGE]
+    assert len(charges) == len(set(charges)) == statement.pieces
+    assert set(charges) == expected_pieces(agreement, shipments, JUNE)
+
+
+@settings(max_examples=30)
+@given(
+    per_piece_agreements(return_policy=ReturnPolicy.CHARGE_RETURN_LEG),
+    JUNE_BATCH,
+    shipment_batches(start=date(2018, 6, 1), days=30, offset=1000),
+)
+def test_per_piece_is_additive_over_disjoint_sets(
+    agreement: FeeAgreement, first: list[Shipment], second: list[Shipment]
+) -> None:
+    """Statement: per piece, settling two disjoint sets of shipments together costs the sum of
+    settling them apart, line for line."""
+    both = settle(agreement, first + second, JUNE)
+    a, b = settle(agreement, first, JUNE), settle(agreement, second, JUNE)
+    assert both.total == a.total + b.total
+    assert amounts(both) == {**amounts(a), **amounts(b)}
+
+
+@settings(max_examples=15)
+@given(per_piece_agreements(), YEAR_BATCH)
+def test_periods_partition_the_pieces_and_no_waybill_is_billed_twice(
+    agreement: FeeAgreement, shipments: list[Shipment]
+) -> None:
+    """Statement: per piece, the months of a year together bill each piece of the year exactly
+    once — no waybill is in two active lines across periods — and the monthly totals add up
+    to the year's."""
+    statements = [settle(agreement, shipments, Period.month(2018, m)) for m in range(1, 13)]
+    active = [line.waybill for s in statements for line in s.lines if line.kind.is_piece]
+    assert len(active) == len(set(active))
+    assert set(active) == expected_pieces(agreement, shipments, Period.year(2018))
+    year_agreement = FeeAgreement(
+        **{**{f: getattr(agreement, f) for f in ("id", "carrier", "reference", "centers")},
+           "covers": agreement.covers, "mode": agreement.mode, "valid_from": agreement.valid_from,
+           "return_policy": agreement.return_policy, "period": "year"}
+    )  # fmt: skip
+    year = settle(year_agreement, shipments, Period.year(2018))
+    assert sum((s.total for s in statements), Money.zero()) == year.total
+
+
+@settings(max_examples=40)
+@given(any_agreements, JUNE_BATCH, st.randoms(use_true_random=False))
+def test_input_order_never_matters(
+    agreement: FeeAgreement, shipments: list[Shipment], rnd: random.Random
+) -> None:
+    """Statement: settling is permutation-invariant — any order of the input gives the same
+    statement, statement_id included."""
+    shuffled = list(shipments)
+    rnd.shuffle(shuffled)
+    assert settle(agreement, iter(shuffled), JUNE) == settle(agreement, shipments, JUNE)
+
+
+@settings(max_examples=30)
+@given(per_piece_agreements(), JUNE_BATCH)
+def test_settling_is_idempotent(agreement: FeeAgreement, shipments: list[Shipment]) -> None:
+    """Statement: settling the same period twice gives the same statement, and a shipment given
+    twice is billed once."""
+    once = settle(agreement, shipments, JUNE)
+    assert settle(agreement, shipments, JUNE) == once
+    doubled = settle(agreement, shipments + shipments, JUNE)
+    assert doubled.lines == once.lines
+    assert doubled.total == once.total
+    assert doubled.excluded.duplicates == len(once.lines)
+
+
+@settings(max_examples=15)
+@given(per_piece_agreements(return_policy=ReturnPolicy.REFUND_ORIGINAL), YEAR_BATCH)
+def test_a_charge_and_its_credit_sum_to_zero_and_only_credits_are_negative(
+    agreement: FeeAgreement, shipments: list[Shipment]
+) -> None:
+    """Statement: every credit negates exactly the charge it refers to (charge + credit == 0),
+    wherever the two periods fall, and only credits are negative."""
+    statements = [settle(agreement, shipments, Period.month(2018, m)) for m in range(1, 13)]
+    lines = {line.line_id: line for s in statements for line in s.lines}
+    for line in lines.values():
+        assert (line.amount.amount < 0) <= (line.kind is LineKind.CREDIT)
+        if line.kind is LineKind.CREDIT:
+            assert line.refers_to is not None
+            charged = lines[line.refers_to]
+            assert charged.amount + line.amount == Money.zero()
+
+
+@settings(max_examples=40)
+@given(
+    st.integers(1, 500_000).map(Money.from_fen),
+    st.integers(1, 12),
+    st.integers(0, 20),
+    st.integers(1, 3_000).map(Money.from_fen),
+)
+def test_lump_sum_payable_is_flat_to_the_quota_then_rises_by_the_overage(
+    amount: Money, quota: int, pieces: int, fee: Money
+) -> None:
+    """Lump sum: payable(n) == L for n ≤ Q and L + overage(n − Q) above — so it is
+    non-decreasing in n and continuous at Q (payable(Q) == L, one more piece adds one fee)."""
+    agreement = lump_sum_agreement(str(amount.amount), quota=quota, overage=FlatTariff(price=fee))
+    statement = settle(agreement, _lump_pieces(pieces), JUNE)
+    assert statement.total == amount + fee * max(0, pieces - quota)
+
+
+@settings(max_examples=50)
+@given(
+    st.integers(1, 10**9).map(Money.from_fen),
+    st.sampled_from([Period.month(2018, 2), JUNE, Period.month(2018, 7), Period.year(2018)]),
+    st.lists(st.integers(1, 364), max_size=6),
+)
+def test_prorated_parts_of_a_period_sum_to_the_lump_sum(
+    amount: Money, period: Period, cuts: list[int]
+) -> None:
+    """Lump sum: the prorated parts of any partition of a period add up to L exactly, and each
+    part is within a fen of its exact share of days."""
+    inside = sorted({c for c in cuts if c < period.days})
+    bounds = [period.start, *(period.start + timedelta(days=c) for c in inside), period.end]
+    parts = [prorate(amount, period, a, b) for a, b in itertools.pairwise(bounds)]
+    assert sum(parts, Money.zero()) == amount
+    for part, a, b in zip(parts, bounds, bounds[1:], strict=False):
+        exact = amount.amount * Decimal((b - a).days) / Decimal(period.days)
+        assert abs(part.amount - exact) < Decimal("0.02")
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 500_000).map(Money.from_fen), st.integers(1, 15), st.integers(0, 20))
+def test_pro_rata_refund_is_the_unused_share_within_zero_and_the_lump_sum(
+    amount: Money, quota: int, pieces: int
+) -> None:
+    """Lump sum: under pro-rata, refund == L − payable and 0 ≤ refund ≤ L; no refund at or
+    beyond the quota."""
+    agreement = lump_sum_agreement(str(amount.amount), quota=quota, underuse=Underuse.PRO_RATA)
+    lump = settle(agreement, _lump_pieces(pieces), JUNE).lump_sum
+    assert lump is not None
+    assert lump.refund == lump.amount - lump.payable
+    assert Money.zero() <= lump.refund <= lump.amount
+    assert (lump.refund.is_zero()) == (pieces >= quota)
+
+
+@settings(max_examples=25)
+@given(st.lists(st.integers(0, 15), min_size=2, max_size=4), st.integers(1, 10))
+def test_carry_forward_conserves_unused_quota(monthly: list[int], quota: int) -> None:
+    """Lump sum: under carry-forward, each month's quota is its own plus what the previous
+    month left unused, and what is left unused is carried to the next."""
+    agreement = lump_sum_agreement(
+        "100.00", quota=quota, overage=FlatTariff(price="5.00"), underuse=Underuse.CARRY_FORWARD
+    )
+    previous: list[SettlementStatement] = []
+    carried = 0
+    for month, n in enumerate(monthly, start=1):
+        statement = settle(
+            agreement,
+            _lump_pieces(n, month=month, offset=100 * month),
+            Period.month(2018, month),
+            previous=previous,
+        )
+        lump = statement.lump_sum
+        assert lump is not None
+        assert lump.quota == quota + carried
+        assert lump.carried_out == max(0, quota + carried - n)
+        assert lump.overage_pieces == max(0, n - quota - carried)
+        carried = lump.carried_out
+        previous.append(statement)
+
+
+@settings(max_examples=30)
+@given(
+    st.integers(1, 20_000).map(Money.from_fen),
+    st.booleans(),
+    st.lists(st.integers(0, 6), min_size=1, max_size=6),
+)
+def test_cumulative_never_exceeds_a_strict_budget(
+    annual: Money, strict: bool, monthly: list[int]
+) -> None:
+    """Budget: in strict mode the cumulative settled amount never exceeds the budget — a
+    settlement that would is refused; in lenient mode the overrun is reported exactly."""
+    agreement = per_piece(FlatTariff(price="10.00"), budget=Budget(annual=annual, strict=strict))
+    previous: list[SettlementStatement] = []
+    for month, n in enumerate(monthly, start=1):
+        shipments = [
+            ship(100 * month + i, Zone.SAME_CITY, 300, at(i + 1, month=month)) for i in range(n)
+        ]
+        before = sum((s.total for s in previous), Money.zero())
+        try:
+            statement = settle(agreement, shipments, Period.month(2018, month), previous=previous)
+        except BudgetExceededError:
+            assert strict
+            assert before + Money("10.00") * n > annual
+            break
+        assert statement.budget is not None
+        assert statement.budget.cumulative == before + statement.total
+        assert statement.budget.exceeded == (statement.budget.cumulative > annual)
+        if strict:
+            assert statement.budget.cumulative <= annual
+        previous.append(statement)
+
+
+@given(
+    st.integers(-(10**9), 10**9).map(Money.from_fen),
+    st.dictionaries(st.sampled_from(SETTLEMENT_CENTERS), st.integers(0, 1000), min_size=1).filter(
+        lambda w: any(w.values())
+    ),
+)
+def test_finance_to_center_split_is_exact(total: Money, weights: dict[str, int]) -> None:
+    """Allocation: the finance → center split sums exactly to the whole; each share is the floor
+    or ceiling of its exact share; a zero weight gets zero; negating the whole negates it."""
+    shares = split(total, weights)
+    assert sum((s.amount for s in shares), Money.zero()) == total
+    whole = sum(weights.values())
+    for share in shares:
+        exact = Decimal(total.fen) * weights[share.center] / whole
+        assert abs(Decimal(share.amount.fen) - exact) < 1
+        if weights[share.center] == 0:
+            assert share.amount.is_zero()
+    assert [s.amount for s in split(-total, weights)] == [-s.amount for s in shares]
+
+
+@settings(max_examples=20)
+@given(any_agreements, JUNE_BATCH)
+def test_statements_round_trip_through_json(
+    agreement: FeeAgreement, shipments: list[Shipment]
+) -> None:
+    """Wire format: every statement round-trips through JSON unchanged."""
+    statement = settle(agreement, shipments, JUNE)
+    assert from_json(statement.to_json(), SettlementStatement) == statement
+
+
+def test_naive_datetimes_are_refused_before_settlement() -> None:
+    with pytest.raises(ValidationError, match="naive"):
+        ship(1, Zone.SAME_CITY, 300, datetime(2018, 6, 2, 10, 0))
+    with pytest.raises(ValidationError, match="naive"):
+        business_date(datetime(2018, 6, 2, 10, 0))

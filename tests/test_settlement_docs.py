@@ -1,0 +1,40 @@
+"""The "Settle a month" tutorial runs as written and prints what it shows."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL = ROOT / "docs" / "tutorial" / "settle-a-month.md"
+
+
+def blocks() -> list[tuple[str, str]]:
+    text = TUTORIAL.read_text(encoding="utf-8")
+    return [(m[1], m[2]) for m in re.finditer(r"```(python|text)\n(.*?)```", text, re.S)]
+
+
+def test_tutorial_blocks_run_and_print_what_the_page_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    found = blocks()
+    assert sum(kind == "python" for kind, _ in found) >= 4
+    compared = 0
+    for index, (kind, code) in enumerate(found):
+        if kind != "python":
+            continue
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"{TUTORIAL.name} block {index}", "exec"), namespace)
+        if index + 1 < len(found) and found[index + 1][0] == "text":
+            shown = [line.rstrip() for line in found[index + 1][1].strip().splitlines()]
+            printed = [line.rstrip() for line in out.getvalue().strip().splitlines()]
+            assert printed == shown, f"block {index} prints something else than the page shows"
+            compared += 1
+    assert compared >= 4
