@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import strategies as st
 
 from govpost.agreements import (
@@ -32,7 +33,14 @@ from govpost.centers import BusinessLine, Channel, CooperationMode, ServiceCente
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money
 from govpost.regions import Division, Zone
-from govpost.shipments import Direction, Recipient, Shipment, ShipmentStatus
+from govpost.shipments import (
+    REVOKE_PREVIOUS,
+    Direction,
+    Recipient,
+    Shipment,
+    ShipmentStatus,
+    TrackingEvent,
+)
 
 # --- money -------------------------------------------------------------------------------------
 
@@ -224,6 +232,32 @@ def shipments(draw: st.DrawFn, *, picked_up: bool | None = None) -> Shipment:
         picked_up_at=pickup,
         returned_at=returned,
     )
+
+
+@st.composite
+def tracking_events(draw: st.DrawFn, waybill: TrackingNumber | None = None) -> TrackingEvent:
+    """Tracking events of one waybill (drawn when not given), some of them revocations."""
+    return TrackingEvent(
+        event_id=draw(st.from_regex(r"ev-[0-9a-f]{6}", fullmatch=True)),
+        tracking_number=waybill or draw(s10_numbers()),
+        status=draw(st.sampled_from(ShipmentStatus)),
+        occurred_at=draw(aware_datetimes),
+        location=draw(st.none() | st.sampled_from(["贵阳市南明区营业部", "北京处理中心"])),
+        carrier_code=draw(st.none() | st.sampled_from(["203", "305", "704", "743"])),
+        description=draw(st.none() | st.just("已签收")),
+        revokes=draw(st.none() | st.sampled_from([REVOKE_PREVIOUS, "ev-000000"])),
+    )
+
+
+@st.composite
+def tracked_shipments(draw: st.DrawFn) -> Shipment:
+    """Booked shipments with a few events applied (anomalies included)."""
+    base = draw(shipments(picked_up=False))
+    waybill = draw(s10_numbers())
+    booked = attrs.evolve(base, tracking_number=waybill, status=ShipmentStatus.CREATED)
+    events = draw(st.lists(tracking_events(waybill), max_size=5))
+    events = [e for e in events if e.occurred_at >= booked.created_at]
+    return booked.apply(*events)
 
 
 # --- agreements and settlement -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from govpost import (
     to_json,
 )
 from govpost.serialization import from_primitive, make_converter, to_primitive
-from govpost.shipments import Recipient
+from govpost.shipments import Recipient, TrackingEvent
 from tests.strategies import (
     aware_datetimes,
     divisions,
@@ -31,6 +31,8 @@ from tests.strategies import (
     s10_numbers,
     service_centers,
     shipments,
+    tracked_shipments,
+    tracking_events,
 )
 
 
@@ -139,10 +141,14 @@ MODELS: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
     (ServiceCenter, service_centers()),
     (Recipient, recipients),
     (Shipment, shipments()),
+    (TrackingEvent, tracking_events()),
+    (Shipment, tracked_shipments()),
 ]
 
 
-@pytest.mark.parametrize(("cls", "strategy"), MODELS, ids=[c.__name__ for c, _ in MODELS])
+@pytest.mark.parametrize(
+    ("cls", "strategy"), MODELS, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(MODELS)]
+)
 def test_every_model_round_trips(cls: type[Any], strategy: st.SearchStrategy[Any]) -> None:
     """from_json(to_json(x), type(x)) == x for every value of every model."""
 

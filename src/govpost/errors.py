@@ -56,7 +56,7 @@ class CalendarCoverageError(GovpostError, LookupError):
     """The working-day calendar has no official schedule for the requested year."""
 
 
-class InvalidTransitionError(GovpostError):
+class InvalidTransitionError(GovpostError, ValueError):
     """A shipment status change that the transition table does not allow."""
 
 
@@ -64,7 +64,7 @@ class SettlementError(GovpostError):
     """Settlement could not be computed as asked (wrong period, agreement, or input)."""
 
 
-class BudgetExceededError(SettlementError):
+class BudgetExceededError(SettlementError, ValueError):
     """Settling would take the cumulative amount past the annual budget (strict mode)."""
 
 
@@ -96,7 +96,7 @@ class UnknownCarrierError(CarrierError, LookupError):
     """No carrier adapter is registered under that name, or its plug-in failed to import."""
 
 
-class WebhookVerificationError(GovpostError):
+class WebhookVerificationError(GovpostError, ValueError):
     """A pushed message failed verification (signature, key, timestamp window) and was refused."""
 
 
@@ -107,5 +107,5 @@ class DeserializationError(GovpostError, ValueError):
     """
 
 
-class StoreError(GovpostError):
+class StoreError(GovpostError, OSError):
     """The store could not read or write; nothing was half-written."""
