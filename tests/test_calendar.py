@@ -96,13 +96,13 @@ NOTICE_2025_WORKDAYS = [
 
 @pytest.mark.parametrize("day", NOTICE_2024_HOLIDAYS + NOTICE_2025_HOLIDAYS, ids=str)
 def test_notice_holidays_are_not_working_days(day: date) -> None:
-    assert False is CHINA.is_workday(day)
+    assert CHINA.is_workday(day) is False
 
 
 @pytest.mark.parametrize("day", NOTICE_2024_WORKDAYS + NOTICE_2025_WORKDAYS, ids=str)
 def test_notice_adjusted_weekends_are_working_days(day: date) -> None:
     assert day.weekday() >= 5
-    assert True is CHINA.is_workday(day)
+    assert CHINA.is_workday(day) is True
 
 
 @pytest.mark.parametrize("year", [2024, 2025])
@@ -256,9 +256,9 @@ def test_with_overrides_covers_the_new_year() -> None:
     cal = CHINA.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
     assert frozenset(range(2004, 2028)) == cal.covered_years
     assert not any(cal.is_workday(d) for d in FAKE_2027_HOLIDAYS)
-    assert True is cal.is_workday(date(2027, 2, 13))
-    assert True is cal.is_workday(date(2027, 2, 4))  # an ordinary Thursday
-    assert False is cal.is_workday(date(2027, 2, 14))  # an ordinary Sunday
+    assert cal.is_workday(date(2027, 2, 13)) is True
+    assert cal.is_workday(date(2027, 2, 4)) is True  # an ordinary Thursday
+    assert cal.is_workday(date(2027, 2, 14)) is False  # an ordinary Sunday
     assert date(2027, 2, 12) == cal.add_workdays(date(2027, 2, 4), 1)
     assert date(2027, 2, 13) == cal.add_workdays(date(2027, 2, 4), 2)
     assert date(2027, 1, 4) == cal.add_workdays(date(2026, 12, 31), 1)
@@ -274,14 +274,14 @@ def test_with_overrides_covers_the_new_year() -> None:
 
 def test_with_overrides_leaves_the_original_alone() -> None:
     CHINA.with_overrides(holidays=[date(2025, 10, 9)])
-    assert True is CHINA.is_workday(date(2025, 10, 9))
+    assert CHINA.is_workday(date(2025, 10, 9)) is True
     assert frozenset(range(2004, 2027)) == CHINA.covered_years
 
 
 def test_with_overrides_wins_over_the_package_data() -> None:
     cal = CHINA.with_overrides(holidays=[date(2025, 9, 28)], workdays=[date(2025, 10, 8)])
-    assert False is cal.is_workday(date(2025, 9, 28))
-    assert True is cal.is_workday(date(2025, 10, 8))
+    assert cal.is_workday(date(2025, 9, 28)) is False
+    assert cal.is_workday(date(2025, 10, 8)) is True
     assert date(2025, 10, 8) not in cal.holidays
     assert date(2025, 9, 28) not in cal.workdays
     assert date(2025, 10, 8) == cal.add_workdays(date(2025, 9, 30), 1)
@@ -392,15 +392,15 @@ def test_import_govpost_does_not_import_chinese_calendar() -> None:
 
 def test_aware_datetime_is_taken_in_shanghai() -> None:
     late_utc = datetime(2024, 2, 9, 17, 30, tzinfo=UTC)  # 2024-02-10 01:30 in Shanghai
-    assert True is CHINA.is_workday(date(2024, 2, 9))
-    assert False is CHINA.is_workday(late_utc)
+    assert CHINA.is_workday(date(2024, 2, 9)) is True
+    assert CHINA.is_workday(late_utc) is False
     assert CHINA.is_workday(date(2024, 2, 10)) == CHINA.is_workday(late_utc)
     assert date(2024, 2, 18) == CHINA.add_workdays(late_utc, 1)
     assert date(2024, 2, 18) == CHINA.add_workdays(datetime(2024, 2, 9, 15, tzinfo=UTC), 1)
     expected = 1  # (10 Feb, 18 Feb] holds one working day, the adjusted Sunday
     assert expected == CHINA.workdays_between(late_utc, datetime(2024, 2, 18, 9, tzinfo=UTC))
     early_utc = datetime(2024, 2, 9, 15, 59, tzinfo=UTC)  # 23:59 in Shanghai, still the 9th
-    assert True is CHINA.is_workday(early_utc)
+    assert CHINA.is_workday(early_utc) is True
 
 
 def test_aware_datetime_in_other_zones() -> None:
@@ -408,7 +408,7 @@ def test_aware_datetime_in_other_zones() -> None:
     new_york = datetime(2024, 10, 7, 20, 0, tzinfo=ZoneInfo("America/New_York"))  # 8th, 08:00
     minus_one = datetime(2024, 10, 7, 23, 0, tzinfo=timezone(timedelta(hours=-1)))  # 8th
     assert all(CHINA.is_workday(t) for t in (shanghai, new_york, minus_one))
-    assert False is CHINA.is_workday(shanghai - timedelta(hours=1))  # 7 October, a holiday
+    assert CHINA.is_workday(shanghai - timedelta(hours=1)) is False  # 7 October, a holiday
 
 
 @pytest.mark.parametrize(
@@ -439,7 +439,7 @@ def test_workdays_between_inverts_add_workdays(d: date, n: int) -> None:
 def test_add_workdays_lands_on_a_working_day(d: date, n: int) -> None:
     """For n != 0 the result is a working day, on the side of d that the sign of n says."""
     result = CHINA.add_workdays(d, n)
-    assert True is CHINA.is_workday(result)
+    assert CHINA.is_workday(result) is True
     assert (result > d) == (n > 0)
 
 
