@@ -18,6 +18,7 @@ from govpost.agreements import (
     Coverage,
     FeeAgreement,
     FlatTariff,
+    Insurance,
     LumpSum,
     PerPiece,
     Rate,
@@ -336,7 +337,9 @@ def rate_cards(draw: st.DrawFn, *, start: date = date(2018, 1, 1)) -> RateCard:
                 valid_until=until,
                 reference=f"黔邮〔2018〕{i + 1}号",
                 tariff=draw(tariffs),
-                insurance=None,
+                insurance=Insurance(
+                    rate=draw(st.sampled_from(["0.005", "0.01", "0.003"])), minimum=draw(fees)
+                ),
                 return_receipt=draw(fees),
             )
         )
@@ -408,7 +411,7 @@ def billing_shipments(
 ) -> Shipment:
     """A shipment for settlement tests: unique id and waybill from ``index``; picked up (or not)
     on a day in ``[start, start + days)`` in Asia/Shanghai; sometimes returned, cancelled,
-    insured-free (the test rate cards offer no insurance), from another center."""
+    insured (every test rate card offers insurance), from another center."""
     zone = draw(st.sampled_from(Zone))
     day = start + timedelta(days=draw(st.integers(0, days - 1)))
     created = datetime(day.year, day.month, day.day, 8, 0, tzinfo=SHANGHAI)
@@ -437,6 +440,7 @@ def billing_shipments(
         weight_g=draw(st.integers(1, 5_000)),
         created_at=created,
         return_receipt=draw(st.booleans()),
+        declared_value=draw(st.none() | st.integers(1, 300_000).map(Money.from_fen)),
         tracking_number=_tracking(index) if draw(st.booleans()) else None,
         status=status,
         picked_up_at=picked,

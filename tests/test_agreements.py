@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -112,6 +113,23 @@ def test_discount_producing_half_fen_rounds_half_up_once() -> None:
     assert quote.amount == Money("10.63")
 
 
+def test_surcharges_are_added_exactly_and_the_line_rounded_once() -> None:
+    rate = Rate(
+        valid_from=date(2018, 1, 1),
+        reference="R",
+        tariff=FlatTariff(price="10.04"),
+        insurance=Insurance(rate="0.005", minimum="1.00"),
+    )
+    quote = rate.quote(
+        zone=Zone.SAME_CITY, weight_g=10, declared_value=Money("200.80"), discount="0.15"
+    )
+    # 10.04 × 0.85 = 8.534; 保价 200.80 × 0.5% = 1.004; 8.534 + 1.004 = 9.538 → 9.54. Rounding
+    # the parts first would give 8.53 + 1.00 = 9.53: the line is rounded once, at the end.
+    assert quote.exact == Money("9.538")
+    assert quote.amount == Money("9.54")
+    assert quote.explain(10) == "同城 10 g: 10.04 - 15% 1.506 + 保价费 1.004 = 9.538 → 9.54 (R)"
+
+
 def test_insurance_minimum_applies_to_small_declared_values() -> None:
     insurance = Insurance(rate="0.01", minimum="2.00")
     assert insurance.fee(Money("50")) == Money("2.00")
@@ -157,7 +175,8 @@ def test_float_grams_in_a_tariff_are_refused() -> None:
 
 
 def test_tariff_zones_out_of_order_are_refused_naming_the_weight() -> None:
-    with pytest.raises(ValidationError, match=r"out of order: at 500 g, 省内.*8\.00.*同城.*10\.00"):
+    # 省内 is cheaper from the first gram: the error names the lightest weight, 1 g.
+    with pytest.raises(ValidationError, match=r"out of order: at 1 g, 省内.*8\.00.*同城.*10\.00"):
         WeightTariff.uniform(
             first_g=500,
             step_g=500,
@@ -168,7 +187,7 @@ def test_tariff_zones_out_of_order_are_refused_naming_the_weight() -> None:
 
 def test_a_steeper_near_zone_is_refused_where_it_overtakes() -> None:
     # 同城 8 + 3/500 g overtakes 省内 10 + 1/500 g at 1001 g, but is cheaper below it.
-    with pytest.raises(ValidationError, match=r"at 1500 g, 省内"):
+    with pytest.raises(ValidationError, match=r"at 1001 g, 省内 \(in_province\) costs 12\.00"):
         WeightTariff(
             zones=[
                 ZoneStep(zone="same_city", first_g=500, first_fee="8", step_g=500, step_fee="3"),
@@ -394,13 +413,21 @@ def test_zone_order_is_enforced_exactly_when_a_tariff_is_built(
 ) -> None:
     """Tariff: 同城 ≤ 省内 ≤ 省外 at every weight, enforced at construction — a built tariff
     never inverts at any weight probed, and a refused one really inverts at the weight its
-    error names."""
+    error names, which is the lightest: one gram less, the two zones it names are in order."""
     try:
         tariff = WeightTariff(zones=[near, mid, far])
     except ValidationError as exc:
-        weight = int(str(exc).split("at ")[1].split(" g")[0])
-        prices = [z.price(weight) for z in (near, mid, far)]
-        assert prices != sorted(prices)
+        message = str(exc)
+    else:
+        message = ""
+    if message:
+        match = re.search(r"at (\d+) g, \S+ \((\w+)\).* nearer \S+ \((\w+)\)", message)
+        assert match is not None, message
+        weight = int(match[1])
+        steps = {z.zone.value: z for z in (near, mid, far)}
+        farther, nearer = steps[match[2]], steps[match[3]]
+        assert farther.price(weight) < nearer.price(weight)
+        assert weight == 1 or farther.price(weight - 1) >= nearer.price(weight - 1)
         return
     for w in [*probes, near.first_g, mid.first_g, far.first_g]:
         prices = [tariff.price(z, min(w, MAX_WEIGHT_G)) for z in Zone]

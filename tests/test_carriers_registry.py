@@ -125,6 +125,15 @@ def test_plugin_failing_at_import_names_the_cause(plugins: Path) -> None:
     assert isinstance(info.value.__cause__, RuntimeError)
 
 
+def test_plugin_failing_to_start_names_the_cause_not_the_values(plugins: Path) -> None:
+    with pytest.raises(UnknownCarrierError, match=r"TypeError: .*'colour'") as info:
+        load("working", colour="13800138000")
+    assert info.value.code == "plugin_failed"
+    assert "(colour)" in str(info.value)
+    assert "13800138000" not in str(info.value)
+    assert isinstance(info.value.__cause__, TypeError)
+
+
 def test_plugin_that_is_not_a_carrier(plugins: Path) -> None:
     with pytest.raises(UnknownCarrierError, match="no 'name' string"):
         load("notcarrier")

@@ -203,3 +203,18 @@ def test_repr_is_short_and_free_of_personal_data() -> None:
     sandbox = SandboxCarrier(seed=9)
     sandbox.book(sample_booking_request("GZ-1"))
     assert repr(sandbox) == "<SandboxCarrier seed=9 orders=1 failure_rate=0.05 return_rate=0.02>"
+
+
+def test_a_bug_in_push_parsing_stays_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KeyError of govpost's own code is not turned into a refused push."""
+    import govpost.carriers.sandbox as sandbox_module
+
+    def broken(item: object) -> object:
+        raise KeyError("bug")
+
+    sandbox = SandboxCarrier(seed=5, clock=lambda: datetime(2024, 7, 1, tzinfo=UTC))
+    booking = sandbox.book(sample_booking_request("GZ-BUG"))
+    body, headers = sandbox.push(booking.tracking_number)
+    monkeypatch.setattr(sandbox_module, "_event_from", broken)
+    with pytest.raises(KeyError, match="bug"):
+        sandbox.parse_push(body, headers)

@@ -19,8 +19,32 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govpost import GovpostError, WorkCalendar, identifiers, regions, serialization
+from govpost.agreements import (
+    Budget,
+    Coverage,
+    FeeAgreement,
+    FlatTariff,
+    Insurance,
+    LumpSum,
+    PerPiece,
+    Rate,
+    RateCard,
+    WeightTariff,
+    ZoneStep,
+    business_date,
+)
 from govpost.centers import ServiceCenter
 from govpost.money import Money, allocate
+from govpost.regions import Zone
+from govpost.settlement import (
+    CarrierBill,
+    Period,
+    amount_in_words,
+    prorate,
+    reconcile,
+    settle,
+    split,
+)
 from govpost.shipments import Recipient, Shipment, TrackingEvent
 
 JUNK: list[object] = [
@@ -98,6 +122,48 @@ VALIDATORS: dict[str, Callable[[Any], object]] = {
     "from_json(Shipment)": lambda v: serialization.from_json(v, Shipment),
     "from_primitive(Shipment)": lambda v: serialization.from_primitive(v, Shipment),
     "from_primitive(ServiceCenter)": lambda v: serialization.from_primitive(v, ServiceCenter),
+    # --- agreements and settlement ---
+    "FlatTariff.price": lambda v: FlatTariff(price=v),
+    "ZoneStep.first_g": lambda v: ZoneStep(
+        zone="same_city", first_g=v, first_fee="8", step_g=500, step_fee="1"
+    ),
+    "WeightTariff.zones": lambda v: WeightTariff(zones=v),
+    "Insurance.rate": lambda v: Insurance(rate=v),
+    "Rate.insurance": lambda v: Rate(
+        valid_from=date(2018, 1, 1), reference="R", tariff=FlatTariff(price="1"), insurance=v
+    ),
+    "Budget.strict": lambda v: Budget(annual="1", strict=v),
+    "Rate.valid_from": lambda v: Rate(valid_from=v, reference="R", tariff=FlatTariff(price="1")),
+    "Rate.quote.weight_g": lambda v: _RATE.quote(zone=Zone.SAME_CITY, weight_g=v),
+    "Rate.quote.discount": lambda v: _RATE.quote(zone=Zone.SAME_CITY, weight_g=1, discount=v),
+    "RateCard.rates": lambda v: RateCard(name="R", rates=v),
+    "RateCard.rate_on": lambda v: RateCard(name="R", rates=[_RATE]).rate_on(v),
+    "RateCard.from_toml": RateCard.from_toml,
+    "RateCard.from_json": RateCard.from_json,
+    "RateCard.from_data": RateCard.from_data,
+    "PerPiece.discount": lambda v: PerPiece(tariff=FlatTariff(price="1"), discount=v),
+    "LumpSum.amount": lambda v: LumpSum(amount=v),
+    "LumpSum.quota": lambda v: LumpSum(amount="1", quota=v),
+    "FeeAgreement.centers": lambda v: _agreement(centers=v),
+    "FeeAgreement.covers": lambda v: _agreement(covers=v),
+    "FeeAgreement.valid_from": lambda v: _agreement(valid_from=v),
+    "FeeAgreement.budget": lambda v: _agreement(budget=v),
+    "business_date": business_date,
+    "Period.parse": Period.parse,
+    "Period.month": lambda v: Period.month(2018, v),
+    "settle.agreement": lambda v: settle(v, [], Period.month(2018, 6)),
+    "settle.shipments": lambda v: settle(_agreement(), v, Period.month(2018, 6)),
+    "settle.shipment": lambda v: settle(_agreement(), [v], Period.month(2018, 6)),
+    "settle.period": lambda v: settle(_agreement(), [], v),
+    "settle.previous": lambda v: settle(_agreement(), [], Period.month(2018, 6), previous=v),
+    "split.weights": lambda v: split(Money("1"), v),
+    "prorate.start": lambda v: prorate(Money("1"), Period.month(2018, 6), v, date(2018, 7, 1)),
+    "amount_in_words": amount_in_words,
+    "CarrierBill.from_text": CarrierBill.from_text,
+    "CarrierBill.from_text.row": lambda v: CarrierBill.from_text(_BILL_HEADER + str(v)),
+    "CarrierBill.from_text.columns": lambda v: CarrierBill.from_text(_BILL_HEADER, columns=v),
+    "reconcile.bill": lambda v: reconcile(settle(_agreement(), [], Period.month(2018, 6)), v),
+    "reconcile.statement": lambda v: reconcile(v, CarrierBill(rows=())),
 }
 
 PREDICATES: dict[str, Callable[[Any], bool]] = {
@@ -121,6 +187,26 @@ def _shipment(**changes: object) -> Shipment:
     }
     fields.update(changes)
     return Shipment(**fields)  # type: ignore[arg-type]
+
+
+# --- agreements and settlement ---
+
+_RATE = Rate(valid_from=date(2018, 1, 1), reference="R", tariff=FlatTariff(price="10.00"))
+_BILL_HEADER = "运单号,揽收日期,重量(克),寄达地,费用类型,金额\n"
+
+
+def _agreement(**changes: object) -> FeeAgreement:
+    fields: dict[str, object] = {
+        "id": "GZ-EMS",
+        "carrier": "ems",
+        "reference": "R",
+        "centers": {"GZ-1"},
+        "covers": Coverage.all(),
+        "mode": PerPiece(tariff=FlatTariff(price="10.00")),
+        "valid_from": date(2018, 1, 1),
+    }
+    fields.update(changes)
+    return FeeAgreement(**fields)  # type: ignore[arg-type]
 
 
 def _call(function: Callable[[Any], object], value: object) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
+import math
 import random
+import weakref
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,10 +154,11 @@ def test_per_piece_month_with_mixed_zones() -> None:
     }
     assert statement.total == Money("84.00")
     assert statement.pieces == 5
+    # Zones near to far (同城, 省内, 省外), as a finance office reads them, not alphabetically.
     assert [(s.key, s.pieces, s.amount.to_str()) for s in statement.by_zone] == [
+        ("same_city", 2, "20.00"),
         ("in_province", 2, "29.00"),
         ("out_of_province", 1, "35.00"),
-        ("same_city", 2, "20.00"),
     ]
     assert [(s.key, s.pieces, s.amount.to_str()) for s in statement.by_center] == [
         ("GZ-520100", 4, "70.00"),
@@ -237,6 +244,50 @@ def test_carry_forward_moves_unused_quota_to_the_next_month() -> None:
     assert july.total == Money("312.00")  # one piece over 12
 
 
+def test_only_the_period_just_before_carries_quota_forward() -> None:
+    agreement = lump_sum_agreement(
+        "300.00", quota=10, overage=FlatTariff(price="12.00"), underuse=Underuse.CARRY_FORWARD
+    )
+    may = settle(agreement, _lump_pieces(8, month=5), Period.month(2018, 5))  # leaves 2
+    june = settle(agreement, _lump_pieces(10, offset=100), JUNE, previous=[may])  # 12, leaves 2
+    assert june.lump_sum is not None
+    assert (june.lump_sum.quota, june.lump_sum.carried_out) == (12, 2)
+    full = settle(agreement, _lump_pieces(12, offset=200), JUNE, previous=[may])
+    assert full.lump_sum is not None
+    assert full.lump_sum.carried_out == 0
+    # July: June's statement (nothing left) decides, in whatever order `previous` lists them;
+    # May's unused quota expired with June.
+    july = Period.month(2018, 7)
+    for previous in ([may, full], [full, may]):
+        statement = settle(
+            agreement, _lump_pieces(11, month=7, offset=300), july, previous=previous
+        )
+        assert statement.lump_sum is not None
+        assert (statement.lump_sum.carried_in, statement.lump_sum.quota) == (0, 10)
+        assert statement.total == Money("312.00")  # 300.00 + 1 × 12.00
+    skipped = settle(agreement, _lump_pieces(11, month=7, offset=300), july, previous=[may])
+    assert skipped.lump_sum is not None
+    assert skipped.lump_sum.carried_in == 0  # May is not the period just before July
+
+
+def test_lines_are_ordered_by_date_then_waybill_then_kind() -> None:
+    agreement = per_piece(FlatTariff(price="10.00"), return_policy=ReturnPolicy.CHARGE_RETURN_LEG)
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(9)),
+        ship(2, Zone.SAME_CITY, 300, at(3)),
+        ship(
+            3, Zone.SAME_CITY, 300, at(3, 9), returned_at=at(3, 18), status=ShipmentStatus.RETURNED
+        ),
+    ]
+    statement = settle(agreement, shipments, JUNE)
+    assert [line.line_id for line in statement.lines] == [
+        "GP-0002/charge",
+        "GP-0003/charge",
+        "GP-0003/return_leg",
+        "GP-0001/charge",
+    ]
+
+
 def test_agreement_starting_mid_month_prorates_amount_and_quota_by_days() -> None:
     agreement = lump_sum_agreement(
         "3000.00", quota=100, overage=FlatTariff(price="12.00"), valid_from=date(2018, 7, 10)
@@ -248,8 +299,10 @@ def test_agreement_starting_mid_month_prorates_amount_and_quota_by_days() -> Non
     statement = settle(agreement, shipments, Period.month(2018, 7))
     lump = statement.lump_sum
     assert lump is not None
-    # July has 31 days; 22 in force. allocate(3000.00, [9, 22, 0]) = [870.97, 2129.03, 0];
-    # quota allocate(100, [9, 22, 0]) = [29, 71, 0].
+    # July has 31 days, 22 of them in force (10th to 31st). The share of the days before the
+    # 10th is allocate(3000.00, [9, 22])[0] = 870.97 (870.967… takes the odd fen: its remainder
+    # .0077 beats 2129.032…'s .0022), so the 22 days get 3000.00 − 870.97 = 2129.03; the quota
+    # likewise: 100 × 9/31 = 29.03 → 29, so 71 pieces.
     assert (lump.amount, lump.quota, lump.days_in_force) == (Money("2129.03"), 71, 22)
     assert statement.total == Money("2129.03")
     assert statement.pieces == 1
@@ -315,15 +368,18 @@ def test_returned_item_charge_return_leg() -> None:
 
 
 def test_returned_item_refunded_across_periods_by_an_exact_credit() -> None:
-    agreement = per_piece(discount="0.15", return_policy=ReturnPolicy.REFUND_ORIGINAL)
+    agreement = per_piece(
+        FlatTariff(price="12.50"), discount="0.15", return_policy=ReturnPolicy.REFUND_ORIGINAL
+    )
     item = _returned(at(28), at(3, month=7))
     june = settle(agreement, [item], JUNE)
     july = settle(agreement, [item], Period.month(2018, 7), previous=[june])
-    assert amounts(june) == {"GP-0007/charge": "11.90"}  # 14.00 × 0.85
+    assert amounts(june) == {"GP-0007/charge": "10.63"}  # 12.50 × 0.85 = 10.625 → 10.63
     (credit,) = july.credits
     assert credit.refers_to == "GP-0007/charge"
-    assert credit.amount == -june.line("GP-0007/charge").amount
-    assert july.total == Money("-11.90")
+    # The credit negates the rounded line, not the exact 10.625.
+    assert credit.amount == Money("-10.63") == -june.line("GP-0007/charge").amount
+    assert july.total == Money("-10.63")
     assert july.pieces == 0
 
 
@@ -331,6 +387,37 @@ def test_returned_item_no_charge() -> None:
     item = _returned(at(5), at(20))
     statement = settle(per_piece(return_policy=ReturnPolicy.NO_CHARGE), [item], JUNE)
     assert amounts(statement) == {"GP-0007/charge": "14.00"}
+
+
+def test_a_waybill_billed_in_an_earlier_period_is_never_billed_again() -> None:
+    item = ship(1, Zone.SAME_CITY, 300, at(30, 23, 0))
+    agreement = per_piece(FlatTariff(price="10.00"))
+    june = settle(agreement, [item], JUNE)
+    assert amounts(june) == {"GP-0001/charge": "10.00"}
+    # The carrier later corrects the pickup to 1 July: July must not bill it a second time.
+    corrected = attrs.evolve(item, picked_up_at=at(1, 9, month=7))
+    july = settle(agreement, [corrected], Period.month(2018, 7), previous=[june])
+    assert amounts(july) == {}
+    assert (july.total, july.excluded.billed_before) == (Money("0.00"), 1)
+    assert "1 billed in an earlier period" in july.to_table()
+
+
+def test_settle_streams_a_generator_and_keeps_no_reference_to_its_input() -> None:
+    refs: list[weakref.ref[Shipment]] = []
+
+    def read() -> Iterator[Shipment]:  # as if from a database cursor, one record at a time
+        for i in range(50):
+            item = ship(i, Zone.IN_PROVINCE, 100 + 40 * i, at(1 + i % 30))
+            refs.append(weakref.ref(item))
+            yield item
+
+    statement = settle(per_piece(), read(), JUNE)
+    gc.collect()
+    assert statement.pieces == len(refs) == 50
+    assert [r for r in refs if r() is not None] == []
+    # 100 + 40i g, 省内 10.00 + 2.00 per started 500 g: 11 pieces ≤ 500 g × 10.00, 12 up to
+    # 1000 g × 12.00, 13 up to 1500 g × 14.00, 12 up to 2000 g × 16.00, 2 above × 18.00.
+    assert statement.total == Money("664.00")  # 110 + 144 + 182 + 192 + 36
 
 
 def test_cancelled_item_is_never_billed() -> None:
@@ -368,6 +455,41 @@ def test_budget_overrun_in_strict_mode_is_refused() -> None:
     june = [ship(100 + i, Zone.SAME_CITY, 300, at(i + 1)) for i in range(2)]
     with pytest.raises(BudgetExceededError, match=r"110\.00.*budget of 100\.00 CNY by 10\.00"):
         settle(agreement, june, JUNE, previous=[may])
+
+
+def test_budget_reached_exactly_is_not_exceeded() -> None:
+    agreement, may = _budget_case(strict=True)
+    june = settle(agreement, [ship(100, Zone.SAME_CITY, 300, at(1))], JUNE, previous=[may])
+    assert june.budget is not None
+    assert (june.budget.cumulative, june.budget.remaining) == (Money("100.00"), Money("0.00"))
+    assert not june.budget.exceeded
+
+
+def test_budget_counts_only_the_statements_of_the_same_year() -> None:
+    agreement = per_piece(
+        FlatTariff(price="10.00"), budget=Budget(annual="50.00"), valid_from=date(2017, 1, 1)
+    )
+    december = settle(
+        agreement,
+        [
+            ship(i, Zone.SAME_CITY, 300, datetime(2017, 12, 5, 10, tzinfo=SHANGHAI))
+            for i in range(4)
+        ],
+        Period.month(2017, 12),
+    )
+    january = settle(
+        agreement,
+        [ship(10 + i, Zone.SAME_CITY, 300, at(i + 2, month=1)) for i in range(3)],
+        Period.month(2018, 1),
+        previous=[december],
+    )
+    assert december.total == Money("40.00")
+    assert january.budget is not None
+    # 2017's 40.00 is not 2018's: 0.00 before, 30.00 this month, 20.00 left of 50.00.
+    assert (january.budget.settled_before, january.budget.remaining) == (
+        Money("0.00"),
+        Money("20.00"),
+    )
 
 
 def test_budget_overrun_in_lenient_mode_is_reported() -> None:
@@ -586,6 +708,49 @@ def test_input_order_never_matters(
     assert settle(agreement, iter(shuffled), JUNE) == settle(agreement, shipments, JUNE)
 
 
+def test_statement_id_changes_with_anything_a_line_says() -> None:
+    agreement = per_piece(FlatTariff(price="10.00"))
+    base = settle(agreement, [ship(1, Zone.SAME_CITY, 300, at(2))], JUNE)
+    other_center = settle(
+        agreement, [ship(1, Zone.SAME_CITY, 300, at(2), center="GZ-520200")], JUNE
+    )
+    assert base.total == other_center.total
+    assert base.statement_id != other_center.statement_id
+    assert base.statement_id.startswith("GZ-EMS-2018-2018-06-")
+
+
+@settings(max_examples=25)
+@given(per_piece_agreements(), JUNE_BATCH, st.integers(1, 40))
+def test_no_waybill_is_billed_in_two_periods_even_when_its_dates_are_corrected(
+    agreement: FeeAgreement, shipments: list[Shipment], shift: int
+) -> None:
+    """Statement: no waybill is in two active lines across periods — when June has been
+    settled and the records are then re-dated (a corrected pickup moves pieces into July),
+    July settled with ``previous=[june]`` bills none of June's pieces, returns or credits
+    again, and counts each under ``billed_before``."""
+    june = settle(agreement, shipments, JUNE)
+    later = [
+        attrs.evolve(
+            s,
+            picked_up_at=None if s.picked_up_at is None else s.picked_up_at + timedelta(days=shift),
+            returned_at=None if s.returned_at is None else s.returned_at + timedelta(days=shift),
+        )
+        for s in shipments
+    ]
+    july = settle(agreement, later, Period.month(2018, 7), previous=[june])
+    fresh = settle(agreement, later, Period.month(2018, 7))
+
+    def entries(statement: SettlementStatement) -> set[str]:
+        return {
+            f"{line.waybill}/{'piece' if line.kind.is_piece else line.kind.value}"
+            for line in statement.lines
+        }
+
+    assert not entries(june) & entries(july)
+    assert entries(july) == entries(fresh) - entries(june)
+    assert july.excluded.billed_before == len(entries(fresh) & entries(june))
+
+
 @settings(max_examples=30)
 @given(per_piece_agreements(), JUNE_BATCH)
 def test_settling_is_idempotent(agreement: FeeAgreement, shipments: list[Shipment]) -> None:
@@ -609,6 +774,7 @@ def test_a_charge_and_its_credit_sum_to_zero_and_only_credits_are_negative(
     statements = [settle(agreement, shipments, Period.month(2018, m)) for m in range(1, 13)]
     lines = {line.line_id: line for s in statements for line in s.lines}
     for line in lines.values():
+        assert line.amount == line.amount.rounded()
         assert (line.amount.amount < 0) <= (line.kind is LineKind.CREDIT)
         if line.kind is LineKind.CREDIT:
             assert line.refers_to is not None
@@ -658,14 +824,16 @@ def test_prorated_parts_of_a_period_sum_to_the_lump_sum(
 def test_pro_rata_refund_is_the_unused_share_within_zero_and_the_lump_sum(
     amount: Money, quota: int, pieces: int
 ) -> None:
-    """Lump sum: under pro-rata, refund == L − payable and 0 ≤ refund ≤ L; no refund at or
-    beyond the quota."""
+    """Lump sum: under pro-rata, refund == L − payable and 0 ≤ refund ≤ L; the refund is the
+    unused share L × (Q − n) / Q to within a fen (floor or ceiling), and nothing at or beyond
+    the quota."""
     agreement = lump_sum_agreement(str(amount.amount), quota=quota, underuse=Underuse.PRO_RATA)
     lump = settle(agreement, _lump_pieces(pieces), JUNE).lump_sum
     assert lump is not None
     assert lump.refund == lump.amount - lump.payable
     assert Money.zero() <= lump.refund <= lump.amount
-    assert (lump.refund.is_zero()) == (pieces >= quota)
+    unused = Fraction(amount.fen * max(0, quota - pieces), quota)
+    assert math.floor(unused) <= lump.refund.fen <= math.ceil(unused)
 
 
 @settings(max_examples=25)

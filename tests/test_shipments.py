@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govpost import Money, ValidationError, WorkCalendar, Zone
+from govpost.errors import InvalidTransitionError
 from govpost.shipments import (
     REVOKE_PREVIOUS,
     TRANSITIONS,
@@ -175,6 +176,27 @@ def test_late_event_after_delivery_is_recorded_not_applied() -> None:
     )
 
 
+def test_strict_application_refuses_an_illegal_event_and_applies_nothing() -> None:
+    delivered = booked().apply(ev("e1", S.PICKED_UP, at(4)), ev("e2", S.DELIVERED, at(5)))
+    late = ev("e3", S.IN_TRANSIT, at(6))
+    with pytest.raises(InvalidTransitionError, match=r"e3: DELIVERED → IN_TRANSIT"):
+        delivered.apply(late, strict=True)
+    assert delivered.apply(ev("e2", S.DELIVERED, at(5)), strict=True) == delivered
+    recorded = delivered.apply(late)
+    assert [a.event_id for a in recorded.anomalies] == ["e3"]
+    assert recorded.apply(late, strict=True) == recorded  # already recorded: nothing new
+
+
+def test_event_dated_before_creation_is_recorded_not_applied() -> None:
+    """A skewed carrier clock must not make the shipment unable to take its events."""
+    early = ev("e0", S.PICKED_UP, at(3, 7))  # created at(3, 8)
+    shipment = booked().apply(early, ev("e1", S.IN_TRANSIT, at(3, 12)))
+    assert shipment.status is S.IN_TRANSIT
+    assert shipment.picked_up_at == at(3, 12)
+    assert early in shipment.events
+    assert [a.event_id for a in shipment.anomalies] == ["e0"]
+
+
 def test_conflicting_duplicate_id_is_recorded() -> None:
     other = ev("e2", S.EXCEPTION, at(3, 19))
     shipment = booked().apply(*CLEAN, other)
@@ -308,13 +330,16 @@ def test_application_is_idempotent_and_permutation_invariant(
 @given(event_sets())
 def test_every_reached_status_sequence_obeys_the_table(events: list[TrackingEvent]) -> None:
     """Each status change in a shipment's history is allowed by TRANSITIONS, starting from the
-    booked state; every event not applied is listed as an anomaly or revoked."""
+    booked state, and ends at the shipment's status; every anomaly names an event it holds;
+    no event is dropped."""
     shipment = booked().apply(*events)
     current = S.AWAITING_PICKUP
     for _, new in shipment.history:
         assert new in TRANSITIONS[current]
         current = new
     assert current is shipment.status
+    assert {a.event_id for a in shipment.anomalies} <= {e.event_id for e in events}
+    assert set(shipment.events) == set(events)
 
 
 @given(shipments())

@@ -82,6 +82,8 @@ __all__ = [
 ]
 
 #: The heaviest piece govpost prices, in grams (a shipment's weight is at most this).
+#:
+#: .. versionadded:: 0.1.0
 MAX_WEIGHT_G = 1_000_000
 
 
@@ -129,7 +131,9 @@ def _grams(what: str, *, minimum: int = 1) -> Any:
                 f"{type(value).__name__}: weights are integer grams, never floats"
             )
         if not minimum <= value <= MAX_WEIGHT_G:
-            raise ValidationError(f"{what} {value} g must be between {minimum} and {MAX_WEIGHT_G}")
+            raise ValidationError(
+                f"{what} {value} g must be between {minimum} g and {MAX_WEIGHT_G:,} g"
+            )
         return value
 
     return convert
@@ -360,25 +364,54 @@ def _zone_tuple(kind: type[Any], what: str) -> Any:
 def _first_inversion(near: ZoneStep, far: ZoneStep) -> int | None:
     """The lightest weight at which ``far`` is cheaper than ``near``, or ``None``.
 
-    Both prices are step functions; ``far`` is constant on ``[1, far.first_g]`` and on each
-    ``(far.first_g + (k-1)·far.step_g, far.first_g + k·far.step_g]``, where ``near`` (being
-    non-decreasing) is highest at the right end. So it suffices to compare at those right ends
-    ``w_k``. The difference ``far(w_k) - near(w_k)`` is, once ``w_k`` passes ``near.first_g``,
-    periodic in ``k`` plus a linear drift with period ``p = near.step_g / gcd(steps)``: the worst
-    ``k`` of each residue class is its first or its last, so checking the first and the last
-    ``p + 1`` right ends (and ``k = 0``) is exact, without walking every gram.
+    Both prices are step functions of the weight. ``far`` is constant on its blocks
+    ``B_0 = [1, far.first_g]`` and ``B_k = (w_(k-1), w_k]`` with ``w_k = far.first_g +
+    k·far.step_g``, where ``near`` (non-decreasing) is highest at the right end ``w_k``; so the
+    lightest block with an inversion is the lightest ``k`` with ``far(w_k) < near(w_k)``. Once
+    ``w_k`` passes ``near.first_g``, ``d(k) = far(w_k) - near(w_k)`` changes by the same amount
+    every ``p = near.step_g / gcd(near.step_g, far.step_g)`` blocks: it is linear along each
+    residue class of ``k`` mod ``p``, so the first negative ``k`` of a class is solved for, not
+    searched (before that, ``near`` is flat and ``far`` rising: only ``k = 0`` can invert).
+    Within the block found, the lightest weight is where ``near`` first rises above ``far``'s
+    price. Exact, in at most ``p`` steps, without walking every gram.
     """
     top = MAX_WEIGHT_G
+
+    def right_end(k: int) -> int:
+        return min(far.first_g + k * far.step_g, top)
+
+    def diff(k: int) -> Decimal:
+        w = right_end(k)
+        return far.price(w).amount - near.price(w).amount
+
     last_k = max(0, -(-(top - far.first_g) // far.step_g))
+    # The last block may be cut short at `top`, which breaks the linearity: check it alone.
+    full = last_k if far.first_g + last_k * far.step_g <= top else last_k - 1
+    candidates = [k for k in (0, last_k) if diff(k) < 0]
     period = near.step_g // math.gcd(near.step_g, far.step_g)
     start = 0 if far.first_g > near.first_g else (near.first_g - far.first_g) // far.step_g + 1
-    ks = {0, *range(start, min(last_k, start + period) + 1)}
-    ks.update(range(max(0, last_k - period), last_k + 1))
-    for k in sorted(ks):
-        weight: int = min(far.first_g + k * far.step_g, top)
-        if far.price(weight) < near.price(weight):
-            return weight
-    return None
+    for k0 in range(start, min(full, start + period - 1) + 1):
+        d0 = diff(k0)
+        if d0 < 0:
+            candidates.append(k0)
+            continue
+        if k0 + period > full:
+            continue
+        delta = diff(k0 + period) - d0
+        if delta < 0:
+            k = k0 + (int(d0 // -delta) + 1) * period
+            if k <= full:
+                candidates.append(k)
+    if not candidates:
+        return None
+    k = min(candidates)
+    block_start = 1 if k == 0 else far.first_g + (k - 1) * far.step_g + 1
+    price = far.price(right_end(k)).amount
+    if near.first_fee.amount > price:
+        return block_start
+    # near.step_fee > 0 here: near rises above `price` at some weight of the block.
+    steps = int((price - near.first_fee.amount) // near.step_fee.amount) + 1
+    return max(block_start, near.first_g + (steps - 1) * near.step_g + 1)
 
 
 def _check_zone_order(prices: Mapping[Zone, Any], weight: Any) -> None:
@@ -537,6 +570,8 @@ class FlatTariff:
 
 
 #: A tariff prices one piece by zone and weight.
+#:
+#: .. versionadded:: 0.1.0
 Tariff = WeightTariff | FlatTariff
 
 
@@ -544,7 +579,10 @@ Tariff = WeightTariff | FlatTariff
 
 
 class SurchargeKind(enum.Enum):
-    """A charge on top of postage."""
+    """A charge on top of postage.
+
+    .. versionadded:: 0.1.0
+    """
 
     INSURANCE = "insurance"  #: 保价费
     RETURN_RECEIPT = "return_receipt"  #: 回执费
@@ -695,14 +733,27 @@ def _tariff(value: object) -> Tariff:
 def _optional_date(value: object) -> date | None:
     if value is None:
         return None
-    return _date(value)
+    return _day("valid_until", value)
 
 
 def _date(value: object) -> date:
+    return _day("valid_from", value)
+
+
+def _day(what: str, value: object) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise ValidationError(
-            f"{_short(value)} must be a datetime.date such as date(2018, 6, 1) (a business date "
-            f"in Asia/Shanghai), not {type(value).__name__}"
+            f"{what} {_short(value)} must be a datetime.date such as date(2018, 6, 1) (a "
+            f"business date in Asia/Shanghai), not {type(value).__name__}"
+        )
+    return value
+
+
+def _optional_insurance(value: object) -> Insurance | None:
+    if value is not None and not isinstance(value, Insurance):
+        raise ValidationError(
+            f"insurance {_short(value)} must be an Insurance such as "
+            f"Insurance(rate='0.005', minimum='1.00') or None"
         )
     return value
 
@@ -748,7 +799,7 @@ class Rate:
     valid_until: date | None = attrs.field(default=None, converter=_optional_date)
     reference: str = attrs.field(converter=_rate_reference)
     tariff: WeightTariff | FlatTariff = attrs.field(converter=_tariff)
-    insurance: Insurance | None = attrs.field(default=None)
+    insurance: Insurance | None = attrs.field(default=None, converter=_optional_insurance)
     return_receipt: Money | None = attrs.field(
         default=None, converter=_receipt_fee, validator=_check_rate
     )
@@ -1011,6 +1062,11 @@ class RateCard:
         >>> card.rates[0].tariff
         FlatTariff(price=Money('12.00', 'CNY'), zone_prices=())
         """
+        if not isinstance(text, str):
+            raise DeserializationError(
+                f"cannot read RateCard: expected TOML text (str), got {type(text).__name__}; "
+                f"read the file with .read_text(encoding='utf-8')"
+            )
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -1146,7 +1202,10 @@ def _optional_card(value: object) -> RateCard | None:
 
 
 class PeriodKind(enum.Enum):
-    """How often an agreement is settled."""
+    """How often an agreement is settled.
+
+    .. versionadded:: 0.1.0
+    """
 
     MONTH = "month"  #: 月结
     QUARTER = "quarter"  #: 季结
@@ -1154,7 +1213,10 @@ class PeriodKind(enum.Enum):
 
 
 class Underuse(enum.Enum):
-    """What happens to a lump sum's unused quota."""
+    """What happens to a lump sum's unused quota.
+
+    .. versionadded:: 0.1.0
+    """
 
     KEEP = "keep"  #: 结余留用: the carrier keeps the lump sum, no refund
     PRO_RATA = "pro_rata"  #: the unused share of the lump sum is refunded
@@ -1162,7 +1224,10 @@ class Underuse(enum.Enum):
 
 
 class ReturnPolicy(enum.Enum):
-    """How a returned item (退回) is billed under a per-piece agreement."""
+    """How a returned item (退回) is billed under a per-piece agreement.
+
+    .. versionadded:: 0.1.0
+    """
 
     CHARGE_RETURN_LEG = "charge_return_leg"  #: the return leg is one more line, priced as the piece
     NO_CHARGE = "no_charge"  #: the return costs nothing
@@ -1288,6 +1353,12 @@ def _mode(value: object) -> PerPiece | LumpSum:
     return value
 
 
+def _strict(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"budget strict {_short(value)} must be True or False")
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class Budget:
     """An annual budget (纳入财政预算) for an agreement's postage.
@@ -1301,7 +1372,15 @@ class Budget:
     """
 
     annual: Money = attrs.field(converter=_annual_budget)
-    strict: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    strict: bool = attrs.field(default=True, converter=_strict)
+
+
+def _optional_budget(value: object) -> Budget | None:
+    if value is not None and not isinstance(value, Budget):
+        raise ValidationError(
+            f"budget {_short(value)} must be a Budget such as Budget(annual='20000.00') or None"
+        )
+    return value
 
 
 def _check_agreement(instance: FeeAgreement, attribute: Any, value: Any) -> None:
@@ -1363,7 +1442,7 @@ class FeeAgreement:
     period: PeriodKind = attrs.field(default=PeriodKind.MONTH, converter=_period_kind)
     valid_from: date = attrs.field(converter=_date)
     valid_until: date | None = attrs.field(default=None, converter=_optional_date)
-    budget: Budget | None = attrs.field(default=None)
+    budget: Budget | None = attrs.field(default=None, converter=_optional_budget)
     return_policy: ReturnPolicy = attrs.field(
         default=ReturnPolicy.CHARGE_RETURN_LEG,
         converter=_return_policy,

@@ -11,6 +11,15 @@ recipient is masked in every ``repr``::
     >>> r
     Recipient(name='欧阳**', mobile='138****8000', address='贵州省贵阳市*********')
 
+Tracking: :meth:`Shipment.apply` folds the carrier's :class:`TrackingEvent` s into the status
+through the declared :data:`TRANSITIONS` (idempotent, independent of arrival order; events it
+cannot apply are kept in :attr:`Shipment.anomalies` with the reason).
+
+Time limits (时限): :class:`DeliveryTimeLimits` gives the delivery deadline in working days by
+zone (of a :class:`~govpost.calendar.WorkCalendar`) and :meth:`~DeliveryTimeLimits.is_overdue`;
+:class:`StageDurations` measures approved → booked → picked up → delivered in working time,
+for the analysis of each stage against the approval time limits.
+
 .. versionadded:: 0.1.0
 """
 
@@ -28,7 +37,7 @@ import attrs
 from govpost._fields import aware, coerce_enum, division, text
 from govpost.calendar import WorkCalendar
 from govpost.centers import BusinessLine
-from govpost.errors import ValidationError
+from govpost.errors import InvalidTransitionError, ValidationError
 from govpost.identifiers import (
     TrackingNumber,
     mask_address,
@@ -373,8 +382,14 @@ class _State:
     anomalies: tuple[Anomaly, ...]
 
 
-def _derive(base: ShipmentStatus, events: tuple[TrackingEvent, ...]) -> _State:
-    """Fold ``events`` (already sorted by :func:`_event_key`) into the shipment's state."""
+def _derive(
+    base: ShipmentStatus, events: tuple[TrackingEvent, ...], created_at: datetime
+) -> _State:
+    """Fold ``events`` (already sorted by :func:`_event_key`) into the shipment's state.
+
+    An event dated before the shipment was created (a skewed clock) is kept as an anomaly: it
+    cannot be the pickup of an order that did not exist yet.
+    """
     anomalies: list[Anomaly] = []
     by_id: dict[str, TrackingEvent] = {}
     for event in events:
@@ -396,6 +411,11 @@ def _derive(base: ShipmentStatus, events: tuple[TrackingEvent, ...]) -> _State:
     history: list[tuple[datetime, ShipmentStatus]] = []
     for event in unique:
         if event.is_revocation or event.event_id in revoked:
+            continue
+        if event.occurred_at < created_at:
+            anomalies.append(
+                Anomaly(event.event_id, "dated before the shipment was created (clock skew?)")
+            )
             continue
         new = RETURN_LEG.get(event.status, event.status) if status is S.RETURNING else event.status
         if new not in TRANSITIONS[status]:
@@ -512,7 +532,7 @@ class Shipment:
                     f"shipment {self.id} (waybill {self.tracking_number}) holds event "
                     f"{event.event_id!r} of waybill {event.tracking_number}"
                 )
-        state = _derive(self._base_status, self.events)
+        state = _derive(self._base_status, self.events, self.created_at)
         given = (self.status, self.picked_up_at, self.returned_at)
         if given != (state.status, state.picked_up_at, state.returned_at):
             raise ValidationError(
@@ -529,7 +549,7 @@ class Shipment:
             else ShipmentStatus.AWAITING_PICKUP
         )
 
-    def apply(self, *events: TrackingEvent) -> Shipment:
+    def apply(self, *events: TrackingEvent, strict: bool = False) -> Shipment:
         """A copy of this shipment with ``events`` added and its state derived from all events.
 
         Idempotent (an event already held changes nothing) and order-independent (the result
@@ -540,9 +560,15 @@ class Shipment:
         conflicting duplicates of an id are kept, not applied, and listed in :attr:`anomalies`
         with the reason.
 
+        Args:
+            *events: the events to add.
+            strict: refuse, instead of recording, events that would add an anomaly.
+
         Raises:
             ValidationError: the shipment has no tracking number yet, or an event belongs to
                 another waybill; nothing is applied then.
+            InvalidTransitionError: ``strict`` is set and an event breaks the transition table
+                (or is otherwise not applicable); nothing is applied then.
         """
         if self.tracking_number is None:
             raise ValidationError(
@@ -560,7 +586,17 @@ class Shipment:
         merged = tuple(sorted(set(self.events) | set(events), key=_event_key))
         if merged == self.events:
             return self
-        state = _derive(self._base_status, merged)
+        state = _derive(self._base_status, merged, self.created_at)
+        if strict:
+            known = set(self.anomalies)
+            refused = [a for a in state.anomalies if a not in known]
+            if refused:
+                raise InvalidTransitionError(
+                    f"shipment {self.id} ({self.status.name}) cannot apply "
+                    f"{len(refused)} event(s): "
+                    + "; ".join(f"{a.event_id}: {a.reason}" for a in refused[:3])
+                    + "; nothing was applied (without strict=True they are kept as anomalies)"
+                )
         return attrs.evolve(
             self,
             events=merged,
@@ -572,17 +608,27 @@ class Shipment:
     @property
     def anomalies(self) -> tuple[Anomaly, ...]:
         """Events received but not applied, each with the reason (empty when all applied)."""
-        return _derive(self._base_status, self.events).anomalies if self.events else ()
+        return (
+            _derive(self._base_status, self.events, self.created_at).anomalies
+            if self.events
+            else ()
+        )
 
     @property
     def history(self) -> tuple[tuple[datetime, ShipmentStatus], ...]:
         """The status changes the applied events made, in order: ``(when, new status)``."""
-        return _derive(self._base_status, self.events).history if self.events else ()
+        return (
+            _derive(self._base_status, self.events, self.created_at).history if self.events else ()
+        )
 
     @property
     def delivered_at(self) -> datetime | None:
         """When the item was signed for (妥投), from the applied events."""
-        return _derive(self._base_status, self.events).delivered_at if self.events else None
+        return (
+            _derive(self._base_status, self.events, self.created_at).delivered_at
+            if self.events
+            else None
+        )
 
     @property
     def zone(self) -> Zone:

@@ -208,8 +208,12 @@ class FakeEmsServer:
         sign_key: the account's signKey.
         sender_no: the account's customer number.
         authorization: the account's authorization code.
-        timeout_delay: seconds a :attr:`Fault.TIMEOUT` answer is held back.
-        slow_delay: seconds a :attr:`Fault.SLOW` answer is held back.
+        timeout_delay: seconds a :attr:`Fault.TIMEOUT` answer is held back (released at once
+            when the server closes). Keep it far above the client's read timeout, and that
+            timeout far above the time of a normal answer on a loaded machine, so that a test
+            never depends on the speed of the machine.
+        slow_delay: seconds a :attr:`Fault.SLOW` answer is held back; keep it far below the
+            client's read timeout.
 
     Attributes:
         booked_order_ids: order ids in the order they were created (each once).
@@ -224,7 +228,7 @@ class FakeEmsServer:
         sign_key: str = DEFAULT_SIGN_KEY,
         sender_no: str = "1100012345678",
         authorization: str = "fake-authorization",
-        timeout_delay: float = 1.0,
+        timeout_delay: float = 60.0,
         slow_delay: float = 0.05,
     ) -> None:
         self.sign_key = sign_key
@@ -249,6 +253,7 @@ class FakeEmsServer:
         """Start serving on a free port of 127.0.0.1."""
         if self._server is not None:
             return self
+        self._stopping.clear()
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         server.block_on_close = False
@@ -287,14 +292,17 @@ class FakeEmsServer:
     def carrier_config(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for ``load("ems", ...)`` that talk to this server.
 
-        Short timeouts and backoff suit tests; ``overrides`` replace any of them.
+        A short backoff suits tests; the read timeout stays generous (a loaded machine must
+        not turn a normal answer into a timeout). A test of :attr:`Fault.TIMEOUT` overrides
+        ``timeout`` with a value still well above a normal answer's time, and well below
+        ``timeout_delay``. ``overrides`` replace any of these.
         """
         config: dict[str, Any] = {
             "sender_no": self.sender_no,
             "authorization": self.authorization,
             "sign_key": self.sign_key,
             "base_url": self.url,
-            "timeout": 0.5,
+            "timeout": 10.0,
             "retries": 2,
             "backoff": 0.01,
         }
@@ -610,13 +618,17 @@ class _Contract:
         tracking: TrackingCarrier = self.carrier  # type: ignore[assignment]
         unknown = TrackingNumber(value=f"EZ00000001{s10_check_digit('00000001')}CN")
         try:
-            tracking.track(unknown)
+            events = tracking.track(unknown)
         except CarrierError:
             return
         except GovpostError as exc:
             raise AssertionError(
                 f"tracking an unknown waybill raised {type(exc).__name__}, not CarrierError"
             ) from exc
+        raise AssertionError(
+            f"tracking the unknown waybill {unknown} gave {len(events)} event(s) instead of "
+            f"raising CarrierError"
+        )
 
     def cancels(self) -> None:
         cancelling: CancellingCarrier = self.carrier  # type: ignore[assignment]
@@ -651,6 +663,11 @@ class _Contract:
                 pushing.parse_push(tampered, headers)
             except WebhookVerificationError:
                 continue
+            except Exception as exc:
+                raise AssertionError(
+                    f"a tampered push was not refused with WebhookVerificationError but raised "
+                    f"{type(exc).__name__}: verification must come before reading"
+                ) from exc
             raise AssertionError("a tampered push was accepted: verification is missing")
 
     def masks_personal_data(self) -> None:
@@ -665,15 +682,29 @@ class _Contract:
 
 
 def _tamperings(body: bytes) -> list[bytes]:
-    """Copies of ``body`` with one letter or digit changed, at 30 %, 50 % and 70 % of it."""
+    """Copies of ``body`` with one character changed, from 30 % to 60 % of it.
+
+    A digit becomes another digit (digits sit in values: times, ids, amounts, so a carrier
+    that does not verify reads the altered copy without noticing); a letter, another letter.
+    Each copy must be refused by verification, whatever it changed.
+    """
     copies = []
-    for share in (0.3, 0.5, 0.7):
+    for share in (0.3, 0.4, 0.5, 0.6):
         start = int(len(body) * share)
-        index = next((i for i in range(start, len(body)) if chr(body[i]).isalnum()), None)
-        if index is not None and body[index] < 128:
-            copy = bytearray(body)
-            copy[index] = ord("B") if body[index] == ord("A") else ord("A")
-            copies.append(bytes(copy))
+        # bytes.isdigit and bytes.isalpha are ASCII-only: multi-byte characters stay whole.
+        index = next((i for i in range(start, len(body)) if body[i : i + 1].isdigit()), None)
+        if index is None:
+            index = next((i for i in range(start, len(body)) if body[i : i + 1].isalpha()), None)
+        if index is None:
+            continue
+        old = body[index]
+        if body[index : index + 1].isdigit():
+            new = ord("0") + (old - ord("0") + 1) % 10
+        else:
+            new = ord("B") if old == ord("A") else ord("A")
+        copy = bytearray(body)
+        copy[index] = new
+        copies.append(bytes(copy))
     return copies
 
 

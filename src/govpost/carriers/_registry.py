@@ -6,7 +6,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from govpost.carriers._model import Carrier, check_declared
-from govpost.errors import UnknownCarrierError, ValidationError
+from govpost.errors import GovpostError, UnknownCarrierError, ValidationError
 
 __all__ = ["GROUP", "available", "load"]
 
@@ -54,9 +54,12 @@ def load(name: str, **config: Any) -> Carrier:
 
     Raises:
         UnknownCarrierError: no adapter has that name, two installed packages claim it, its
-            module fails to import (the import error is chained as the cause and named in the
-            message), or the factory does not give a carrier.
-        ValidationError: the adapter refused ``config``.
+            module fails to import, its factory fails with a non-govpost exception (such as a
+            ``TypeError`` for an unknown keyword; the exception is chained as the cause and
+            named in the message; only config key names are shown, never values), or the
+            factory does not give a carrier.
+        ValidationError: the adapter refused ``config`` (any govpost error of the factory
+            passes through unchanged).
 
     >>> load("sandbox", seed=7).name
     'sandbox'
@@ -102,7 +105,17 @@ def load(name: str, **config: Any) -> Carrier:
             f"a class or function that builds the adapter",
             code="invalid_plugin",
         )
-    carrier = factory(**config)
+    try:
+        carrier = factory(**config)
+    except GovpostError:
+        raise  # the adapter refused the config in govpost's terms (ValidationError, ...)
+    except Exception as exc:
+        raise UnknownCarrierError(
+            f"carrier adapter {name!r} ({ep.value}) failed to start with the config given "
+            f"({', '.join(sorted(config)) or 'none'}): {type(exc).__name__}: {exc}; check the "
+            f"adapter's documented keyword arguments, or fix the plug-in",
+            code="plugin_failed",
+        ) from exc
     check_declared(carrier, f"carrier adapter {name!r} ({ep.value})")
     result: Carrier = carrier
     return result

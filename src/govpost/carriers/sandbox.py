@@ -285,12 +285,28 @@ class SandboxCarrier:
         self._verifier.verify(body, headers)
         try:
             document = json.loads(bytes(body))
-            events = tuple(_event_from(item) for item in document["events"])
-            message_id = document["message_id"]
-        except (ValueError, KeyError, TypeError) as exc:
-            # Signed by us yet unreadable: refuse it rather than half-read it.
+        except ValueError as exc:
+            raise WebhookVerificationError("refused push: signed, but not JSON") from exc
+        # The shape is checked, not caught as KeyError/TypeError: a bug of ours must surface
+        # as itself, never as a refused push.
+        items = document.get("events") if isinstance(document, dict) else None
+        message_id = document.get("message_id") if isinstance(document, dict) else None
+        if (
+            not isinstance(items, list)
+            or not isinstance(message_id, str)
+            or not all(isinstance(i, dict) and i.keys() >= _EVENT_FIELDS for i in items)
+        ):
             raise WebhookVerificationError(
-                f"refused push: signed, but not a sandbox push ({type(exc).__name__})"
+                "refused push: signed, but not a sandbox push (it needs 'message_id' and "
+                f"'events', each event with {', '.join(sorted(_EVENT_FIELDS))})"
+            )
+        try:
+            events = tuple(_event_from(item) for item in items)
+        except ValidationError as exc:
+            raise CarrierError(
+                f"the sandbox pushed an event govpost cannot accept: {exc}",
+                code="malformed_push",
+                raw=bytes(body),
             ) from exc
         return PushMessage(message_id=message_id, events=events)
 
@@ -439,12 +455,32 @@ def _event_document(event: TrackingEvent) -> dict[str, Any]:
     }
 
 
+_EVENT_FIELDS = frozenset(
+    {
+        "event_id",
+        "tracking_number",
+        "status",
+        "occurred_at",
+        "location",
+        "carrier_code",
+        "description",
+        "revokes",
+    }
+)
+
+
 def _event_from(item: Mapping[str, Any]) -> TrackingEvent:
+    """An event from its pushed fields (all present); a bad value is a ``ValidationError``."""
+    when = item["occurred_at"]
+    try:
+        occurred_at = datetime.fromisoformat(when) if isinstance(when, str) else when
+    except ValueError:
+        raise ValidationError(f"occurred_at {when[:40]!r} is not an ISO 8601 time") from None
     return TrackingEvent(
         event_id=item["event_id"],
-        tracking_number=TrackingNumber(value=item["tracking_number"]),
-        status=ShipmentStatus(item["status"]),
-        occurred_at=datetime.fromisoformat(item["occurred_at"]),
+        tracking_number=item["tracking_number"],
+        status=item["status"],
+        occurred_at=occurred_at,
         location=item["location"],
         carrier_code=item["carrier_code"],
         description=item["description"],

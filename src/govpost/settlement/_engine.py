@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from govpost.agreements import (
     WeightTariff,
     _shanghai,
 )
+from govpost.centers import BusinessLine
 from govpost.errors import BudgetExceededError, GovpostError, SettlementError, ValidationError
 from govpost.money import Money, allocate
 from govpost.regions import Zone, zone_between
@@ -54,6 +56,13 @@ def prorate(amount: Money, period: Period, start: date, end: date) -> Money:
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(period, Period) or not all(
+        isinstance(d, date) and not isinstance(d, datetime) for d in (start, end)
+    ):
+        raise ValidationError(
+            "prorate() takes a Period and two datetime.date values: "
+            "prorate(amount, Period.month(2018, 7), date(2018, 7, 10), date(2018, 8, 1))"
+        )
     if not period.start <= start < end <= period.end:
         raise ValidationError(
             f"days {start} to {end} are not a non-empty part of period {period} "
@@ -158,8 +167,16 @@ def waybill_key(shipment: Shipment) -> str:
 
 
 class _Engine:
-    def __init__(self, agreement: FeeAgreement, period: Period, start: date, end: date) -> None:
+    def __init__(
+        self,
+        agreement: FeeAgreement,
+        period: Period,
+        start: date,
+        end: date,
+        billed: frozenset[str] = frozenset(),
+    ) -> None:
         self.agreement = agreement
+        self.billed = billed  # entries earlier statements billed: never billed again
         self.period = period
         self.start = start  # first day in force within the period
         self.end = end
@@ -194,6 +211,7 @@ class _Engine:
                 "other_period",
                 "outside_validity",
                 "duplicates",
+                "billed_before",
             ),
             0,
         )
@@ -229,8 +247,12 @@ class _Engine:
             return
         pickup_day = self.day(picked)
         billed = False
+        billed_before = self.billed
         if self.start <= pickup_day < self.end:
-            self.piece(shipment, pickup_day)
+            if billed_before and f"{waybill_key(shipment)}/piece" in billed_before:
+                counts["billed_before"] += 1
+            else:
+                self.piece(shipment, pickup_day)
             billed = True
         elif self.period.contains(pickup_day):
             counts["outside_validity"] += 1
@@ -239,7 +261,11 @@ class _Engine:
         if returned is not None and self.bills_returns and self.agreement.in_force(pickup_day):
             return_day = self.day(returned)
             if self.start <= return_day < self.end:
-                self.returned(shipment, pickup_day, return_day)
+                kind = "credit" if self.policy is ReturnPolicy.REFUND_ORIGINAL else "return_leg"
+                if billed_before and f"{waybill_key(shipment)}/{kind}" in billed_before:
+                    counts["billed_before"] += 1
+                else:
+                    self.returned(shipment, pickup_day, return_day)
                 billed = True
         if not billed:
             counts["other_period"] += 1
@@ -372,7 +398,9 @@ def settle(
         period: the period to settle; its kind must be the agreement's settlement period.
         previous: statements already settled under this agreement. Those of the same year
             count against the budget; the one of the period just before carries unused quota
-            forward.
+            forward; a piece, return leg or credit any of them billed is never billed again
+            (say a corrected pickup date moved it into this period): it is counted in
+            :attr:`Exclusions.billed_before` instead.
 
     Raises:
         SettlementError: a period of the wrong kind or outside the agreement, a ``previous``
@@ -402,9 +430,16 @@ def settle(
             f"agreement {agreement.id} (in force {agreement.valid_from} to {until}) is not in "
             f"force at any time in period {period}: settle a period it covers"
         )
-    before, carried_in = _previous(agreement, period, previous)
+    for name, value in (("shipments", shipments), ("previous", previous)):
+        if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
+            raise SettlementError(
+                f"{name} must be an iterable (a list, a generator) of "
+                f"{'Shipment' if name == 'shipments' else 'SettlementStatement'}, not "
+                f"{type(value).__name__}"
+            )
+    before, carried_in, billed = _previous(agreement, period, previous)
 
-    engine = _Engine(agreement, period, start, end)
+    engine = _Engine(agreement, period, start, end, billed)
     for shipment in shipments:
         engine.add(shipment)
 
@@ -419,10 +454,13 @@ def settle(
 
 def _previous(
     agreement: FeeAgreement, period: Period, previous: Iterable[SettlementStatement]
-) -> tuple[Money, int]:
+) -> tuple[Money, int, frozenset[str]]:
+    """The amount settled earlier in the year, the quota carried in, and the entries already
+    billed (``"<waybill>/piece"``, ``"<waybill>/return_leg"``, ``"<waybill>/credit"``)."""
     before = Money.zero(agreement.currency)
     carried = 0
     seen: set[str] = set()
+    billed: set[str] = set()
     for statement in previous:
         if not isinstance(statement, SettlementStatement):
             raise SettlementError(
@@ -445,11 +483,17 @@ def _previous(
                 f"period once, or its amount would count twice against the budget"
             )
         seen.add(str(statement.period))
+        billed.update(_entry(line.waybill, line.kind) for line in statement.lines if line.waybill)
         if statement.period.start.year == period.start.year:
             before = before + statement.total
         if statement.period.end == period.start and statement.lump_sum is not None:
             carried = statement.lump_sum.carried_out
-    return before, carried
+    return before, carried, frozenset(billed)
+
+
+def _entry(waybill: str, kind: LineKind) -> str:
+    """What a line bills, whatever the mode: the piece itself, its return leg or its credit."""
+    return f"{waybill}/piece" if kind.is_piece else f"{waybill}/{kind.value}"
 
 
 def _settle_lump(engine: _Engine, mode: LumpSum, carried_in: int) -> LumpSumPosition:
@@ -558,14 +602,22 @@ def _statement(
         total += amount
         kind = line.kind
         day = days.get(line.day) or days.setdefault(line.day, line.day.isoformat())
-        append(f"{line.waybill}|{kind._value_}|{day}|{line.weight_g}|{amount}\n")
         if len(chunk) >= 4096:
             digest.update("".join(chunk).encode())
             chunk.clear()
         if kind is lump_kind:
+            append(f"lump_sum|{day}|{amount}\n")
             lump_line = line
             continue
         business_line, zone = line.business_line, line.zone
+        # Everything the line says goes into the id: two statements that differ in any line
+        # (even only in its center or destination) never share a statement_id.
+        append(
+            f"{line.waybill}|{line.shipment_id}|{kind._value_}|{line.center}|"
+            f"{business_line and business_line._value_}|{zone and zone._value_}|"
+            f"{line.destination}|{day}|"
+            f"{line.weight_g}|{amount}\n"
+        )
         key = (line.center, id(business_line), id(zone))
         entry = groups.get(key)
         if entry is None:
@@ -584,9 +636,10 @@ def _statement(
             entry = dim.setdefault(name, [0, Decimal(0)])
             entry[0] += count
             entry[1] += amount
+    orders = (_by_code, _by_member(BusinessLine), _by_member(Zone))
     if lump_line is not None:
-        for dim in dims:
-            _attribute_lump(dim, lump_line.amount, currency)
+        for dim, order in zip(dims, orders, strict=True):
+            _attribute_lump(dim, lump_line.amount, currency, order)
     if lump is not None:
         digest.update(repr(lump).encode())
     total_money = Money(total, currency)
@@ -595,10 +648,10 @@ def _statement(
         digest.update(f"budget|{budget.settled_before}".encode())
     subtotals = [
         tuple(
-            Subtotal(key=key, pieces=entry[0], amount=Money(entry[1], currency))
-            for key, entry in sorted(dim.items())
+            Subtotal(key=key, pieces=dim[key][0], amount=Money(dim[key][1], currency))
+            for key in order(dim)
         )
-        for dim in dims
+        for dim, order in zip(dims, orders, strict=True)
     ]
     return SettlementStatement(
         statement_id=f"{agreement.id}-{period}-{digest.hexdigest()[:16]}",
@@ -620,9 +673,31 @@ def _statement(
     )
 
 
-def _attribute_lump(dim: dict[str, list[Any]], amount: Money, currency: str) -> None:
-    """Attribute the lump sum to the keys of one dimension by pieces (or to ``"*"``)."""
-    keys = sorted(dim)
+def _by_code(dim: Mapping[str, Any]) -> list[str]:
+    """Center codes in code order, ``"*"`` (the lump sum of a month without pieces) last."""
+    return sorted(dim, key=lambda key: (key == "*", key))
+
+
+def _by_member(kind: type[enum.Enum]) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Keys in the order the enum declares its members — zones near to far (同城, 省内, 省外),
+    business lines as listed — not alphabetically by value; ``"*"`` last."""
+    rank = {member.value: index for index, member in enumerate(kind)}
+
+    def order(dim: Mapping[str, Any]) -> list[str]:
+        return sorted(dim, key=lambda key: (rank.get(key, len(rank)), key))
+
+    return order
+
+
+def _attribute_lump(
+    dim: dict[str, list[Any]],
+    amount: Money,
+    currency: str,
+    order: Callable[[Mapping[str, Any]], list[str]],
+) -> None:
+    """Attribute the lump sum to the keys of one dimension by pieces (or to ``"*"``), ties
+    going to the key listed first."""
+    keys = order(dim)
     weights = [dim[k][0] for k in keys]
     if not any(weights):
         entry = dim.setdefault("*", [0, Decimal(0)])

@@ -15,14 +15,22 @@ from pathlib import Path
 import attrs
 
 from govpost.agreements import SurchargeKind
-from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
+from govpost.errors import (
+    CurrencyMismatchError,
+    DeserializationError,
+    SettlementError,
+    ValidationError,
+)
 from govpost.money import Money
 from govpost.regions import Zone
 from govpost.settlement._statement import LineKind, SettlementStatement, StatementLine, render_table
 
 
 class FeeType(enum.Enum):
-    """What a row of the carrier's bill charges for."""
+    """What a row of the carrier's bill charges for.
+
+    .. versionadded:: 0.1.0
+    """
 
     POSTAGE = "postage"  #: 邮费 / 运费 / 资费
     INSURANCE = "insurance"  #: 保价费
@@ -43,10 +51,12 @@ _FEE_TYPES: dict[str, FeeType] = {
 }
 
 #: The columns :meth:`CarrierBill.from_csv` looks for, field → accepted headers (first found).
+#:
+#: .. versionadded:: 0.1.0
 DEFAULT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "waybill": ("waybill", "运单号", "邮件号"),
     "pickup_date": ("pickup_date", "揽收日期", "收寄日期"),
-    "weight_g": ("weight_g", "重量(克)", "重量（克）", "重量"),
+    "weight_g": ("weight_g", "重量(克)", "重量（克）", "重量(g)"),
     "weight_kg": ("weight_kg", "重量(千克)", "重量（千克）", "重量(kg)"),
     "destination": ("destination", "寄达地", "目的地", "区域", "zone"),
     "fee_type": ("fee_type", "费用类型"),
@@ -56,6 +66,11 @@ _REQUIRED = ("waybill", "pickup_date", "fee_type", "amount")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _CODE = re.compile(r"\d{6}")
 _ZONES: dict[str, Zone] = {**{z.value: z for z in Zone}, **{z.label: z for z in Zone}}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _optional_zone(value: object) -> Zone | None:
@@ -120,7 +135,8 @@ class CarrierBill:
         English names (``waybill, pickup_date, weight_g`` or ``weight_kg, destination,
         fee_type, amount``) or the usual Chinese ones (运单号, 揽收日期, 重量(克), 寄达地,
         费用类型, 金额; see :data:`DEFAULT_COLUMNS`). ``destination`` holds a GB/T 2260 code or
-        a zone (同城/省内/省外); weight and destination are optional.
+        a zone (同城/省内/省外); weight and destination are optional. A weight column that does
+        not say its unit (``重量``) is refused rather than guessed: map it with ``columns=``.
 
         Args:
             path: the CSV file.
@@ -146,18 +162,41 @@ class CarrierBill:
         currency: str = "CNY",
         source: str = "<bill>",
     ) -> CarrierBill:
-        """Read a bill from CSV text (see :meth:`from_csv`)."""
+        """Read a bill from CSV text (see :meth:`from_csv`).
+
+        Raises:
+            DeserializationError: not text, a missing column, or a bad row — naming the line
+                number and the field.
+        """
+        if not isinstance(text, str):
+            raise DeserializationError(
+                f"{source}: expected the CSV as text (str), got {type(text).__name__}; use "
+                f"CarrierBill.from_csv(path) to read a file in any supported encoding"
+            )
+        if columns is not None and (
+            not isinstance(columns, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+        ):
+            raise DeserializationError(
+                f"{source}: columns= must map field names to your headers, e.g. "
+                f"{{'waybill': '邮件号码'}}, not {_short(columns)}"
+            )
         reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-        header = next(reader, None)
-        if header is None:
-            raise DeserializationError(f"{source}: the CSV is empty; expected a header row")
-        index = _columns(header, columns or {}, source)
         rows = []
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            # The physical line the record ends on: a quoted cell may span lines.
-            rows.append(_row(record, index, reader.line_num, source, currency))
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise DeserializationError(f"{source}: the CSV is empty; expected a header row")
+            index = _columns(header, columns or {}, source)
+            for record in reader:
+                if not any(cell.strip() for cell in record):
+                    continue
+                # The physical line the record ends on: a quoted cell may span lines.
+                rows.append(_row(record, index, reader.line_num, source, currency))
+        except csv.Error as exc:
+            raise DeserializationError(
+                f"{source} line {reader.line_num}: not readable as CSV ({exc})"
+            ) from exc
         return cls(rows=tuple(rows), currency=currency)
 
     @classmethod
@@ -231,6 +270,15 @@ def _columns(header: list[str], given: Mapping[str, str], source: str) -> dict[s
             )
     if "weight_g" in index and "weight_kg" in index:
         del index["weight_kg"]
+    if "weight_g" not in index and "weight_kg" not in index:
+        unitless = [n for n in names if n in ("重量", "计费重量", "weight")]
+        if unitless:
+            # Grams or kilograms? Guessing would misread 1 kg as 1 g: ask.
+            raise DeserializationError(
+                f"{source}: column {unitless[0]!r} does not say its unit: map it with "
+                f"columns={{'weight_g': {unitless[0]!r}}} (grams) or "
+                f"columns={{'weight_kg': {unitless[0]!r}}} (kilograms)"
+            )
     return index
 
 
@@ -316,7 +364,10 @@ def _weight(
 
 
 class Discrepancy(enum.Enum):
-    """The class of a reconciliation item. The classes partition both sides."""
+    """The class of a reconciliation item. The classes partition both sides.
+
+    .. versionadded:: 0.1.0
+    """
 
     MATCHED = "matched"  #: same waybill, amount, weight, zone and period
     MISSING_IN_BILL = "missing_in_bill"  #: on our statement, not on the bill
@@ -413,7 +464,11 @@ class ReconciliationReport:
         return counts
 
     def to_csv(self) -> str:
-        """The items as CSV for the finance office (UTF-8 text, header first)."""
+        """The items as CSV for the finance office (UTF-8 text, header first).
+
+        Columns: ``class, waybill, entry, ours, bill, difference, our_lines, bill_lines,
+        detail``. For a spreadsheet, save it with ``encoding="utf-8-sig"``.
+        """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(
@@ -510,13 +565,23 @@ def reconcile(statement: SettlementStatement, bill: CarrierBill) -> Reconciliati
     earlier row is a duplicate; every other entry is matched, missing on one side, or
     classed by the first thing that differs: period, weight, zone/tariff, surcharges, amount.
     The classes partition both sides, and the signed differences add up to
-    ``bill.total - statement.total``.
+    ``bill.total - statement.total``. Under a lump sum, a piece inside the quota is a line of
+    zero on our side: if the bill does not list it, it is missing in the bill with a zero
+    difference, so the carrier's count of pieces is checked as well as its money.
 
     Raises:
         CurrencyMismatchError: the bill is in another currency than the statement.
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(statement, SettlementStatement):
+        raise SettlementError(
+            f"reconcile() takes a SettlementStatement from settle(), not {_short(statement)}"
+        )
+    if not isinstance(bill, CarrierBill):
+        raise SettlementError(
+            f"reconcile() takes a CarrierBill (e.g. CarrierBill.from_csv(path)), not {_short(bill)}"
+        )
     if bill.currency != statement.currency:
         raise CurrencyMismatchError(
             f"the bill is in {bill.currency} but statement {statement.statement_id} is in "

@@ -22,7 +22,10 @@ from govpost.settlement._words import amount_in_words
 
 
 class LineKind(enum.Enum):
-    """What a statement line is."""
+    """What a statement line is.
+
+    .. versionadded:: 0.1.0
+    """
 
     CHARGE = "charge"  #: a piece under a per-piece agreement (计件)
     COVERED = "covered"  #: a piece inside a lump sum's quota; amount zero
@@ -191,6 +194,8 @@ class Exclusions:
         other_period: picked up in another period, with nothing billed in this one.
         outside_validity: picked up in the period but when the agreement was not in force.
         duplicates: the same shipment given more than once (billed once).
+        billed_before: a piece, return leg or credit a ``previous`` statement already billed
+            (a waybill is never billed in two periods).
 
     .. versionadded:: 0.1.0
     """
@@ -201,6 +206,7 @@ class Exclusions:
     other_period: int = 0
     outside_validity: int = 0
     duplicates: int = 0
+    billed_before: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -230,6 +236,11 @@ def split(amount: Money, weights: Mapping[str, int | Decimal]) -> tuple[CenterSh
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(weights, Mapping) or not all(isinstance(k, str) for k in weights):
+        raise ValidationError(
+            f"weights must map center codes to weights, e.g. {{'GZ-520100': 3}}, not "
+            f"{type(weights).__name__}"
+        )
     keys = sorted(weights)
     if not keys:
         raise ValidationError(f"cannot split {amount} across no centers: give at least one weight")
@@ -261,9 +272,10 @@ class SettlementStatement:
         lines: the lines, sorted by date, waybill and kind (the lump-sum line last).
         pieces: pieces picked up in the period under the agreement.
         total: the sum of the lines.
-        by_center: subtotals per center code.
-        by_business_line: subtotals per business line.
-        by_zone: subtotals per zone.
+        by_center: subtotals per center code, in code order.
+        by_business_line: subtotals per business line, in the order of
+            :class:`~govpost.centers.BusinessLine`.
+        by_zone: subtotals per zone, near to far (同城, 省内, 省外).
         lump_sum: how the lump sum was settled (lump-sum agreements).
         budget: the budget position (agreements with a budget).
         excluded: shipments read but not billed, by reason.
@@ -342,7 +354,8 @@ class SettlementStatement:
         """The lines as CSV (UTF-8 text, header row first), one row per line.
 
         Columns: ``line_id, waybill, kind, center, business_line, zone, destination, weight_g,
-        date, amount, currency, refers_to, explanation``.
+        date, amount, currency, refers_to, explanation``. For a spreadsheet, save it with
+        ``encoding="utf-8-sig"`` (Excel then reads the Chinese text correctly).
         """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -368,7 +381,7 @@ class SettlementStatement:
         return out.getvalue()
 
     def to_table(self, *, max_lines: int | None = 50) -> str:
-        """A human-readable statement with amounts also in capital numerals (大写金额).
+        """A human-readable statement; subtotals and total also in capital numerals (大写金额).
 
         Args:
             max_lines: print at most this many lines (``None`` for all); totals always cover
@@ -408,8 +421,16 @@ class SettlementStatement:
             parts.append(title)
             parts.append(
                 render_table(
-                    ["", "件数", "金额"],
-                    [[_subtotal_label(s.key), str(s.pieces), s.amount.to_str()] for s in subtotals],
+                    ["", "件数", "金额", "大写"],
+                    [
+                        [
+                            _subtotal_label(s.key),
+                            str(s.pieces),
+                            s.amount.to_str(),
+                            amount_in_words(s.amount),
+                        ]
+                        for s in subtotals
+                    ],
                 )
             )
             parts.append("")
@@ -433,7 +454,8 @@ class SettlementStatement:
             f"件数 Pieces: {self.pieces}; not billed: {excluded.not_covered} applicant-paid, "
             f"{excluded.not_picked_up} not picked up, {excluded.other_center} other centers, "
             f"{excluded.other_period} other periods, {excluded.outside_validity} outside the "
-            f"agreement, {excluded.duplicates} duplicates"
+            f"agreement, {excluded.duplicates} duplicates, {excluded.billed_before} billed in "
+            f"an earlier period"
         )
         parts.append(f"合计 Total: {self.total.to_str()} {self.currency}")
         parts.append(f"大写 In words: {amount_in_words(self.total)}")

@@ -17,6 +17,7 @@ talks HTTP, through govpost's :class:`~govpost.carriers.transport.Transport`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -28,11 +29,13 @@ from govpost.carriers import Capability, PushMessage, Quote, QuoteRequest
 from govpost.carriers.transport import Transport
 from govpost.carriers.webhooks import WebhookVerifier
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
-from govpost.identifiers import TrackingNumber
+from govpost.identifiers import TrackingNumber, mask_mobile
 from govpost.money import Money
 from govpost.shipments import ShipmentStatus, TrackingEvent
 
 __all__ = ["STATUSES", "AcmeCarrier", "build_quote", "build_track", "parse_quote", "parse_track"]
+
+_MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 
 #: ACME's event codes and what they mean, as data.
 STATUSES: Mapping[str, ShipmentStatus] = {
@@ -83,8 +86,10 @@ def _data(text: str) -> Any:
         if not isinstance(error, dict):
             error = {}
         code = str(error.get("code", "unknown"))
+        # The carrier's message may quote what we sent: mask mobile numbers before showing it.
+        message = _MOBILE.sub(lambda m: mask_mobile(m.group()), str(error.get("message", "")))
         raise CarrierError(
-            f"ACME refused the request: {code}: {error.get('message', '')}",
+            f"ACME refused the request: {code}: {message}",
             code=code,
             retryable=code == "busy",
             raw=text,
@@ -95,34 +100,51 @@ def _data(text: str) -> Any:
 def parse_quote(text: str, request: QuoteRequest) -> Quote:
     """The quote in an ACME answer ``{"ok": true, "data": {"price": "12.80"}}``."""
     data = _data(text)
+    # Check the shape instead of catching KeyError/TypeError: those would be bugs of ours.
+    price = data.get("price") if isinstance(data, dict) else None
     try:
-        amount = Decimal(str(data["price"]))
-    except (TypeError, KeyError, InvalidOperation):
-        raise CarrierError(
-            "ACME sent no readable price", code="malformed_response", raw=text
-        ) from None
+        amount = Decimal(price) if isinstance(price, str) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise CarrierError("ACME sent no readable price", code="malformed_response", raw=text)
     return Quote(carrier="acme", amount=Money(amount), zone=request.zone, raw=text)
 
 
 def _event(item: Any, raw: str) -> TrackingEvent:
-    if not isinstance(item, dict) or item.get("code") not in STATUSES:
+    # Check the shape of what ACME sent; never catch KeyError or TypeError, which would turn a
+    # bug of ours into a carrier message. The event itself is not shown: it may name people.
+    if (
+        not isinstance(item, dict)
+        or not all(isinstance(item.get(key), str) for key in ("id", "waybill", "code", "at"))
+        or item["code"] not in STATUSES
+    ):
         raise CarrierError(
-            f"ACME sent an unreadable event {item!r}", code="malformed_response", raw=raw
+            "ACME sent an event without the strings 'id', 'waybill', 'at' and a known 'code'",
+            code="malformed_response",
+            raw=raw,
         )
+    try:
+        occurred_at = datetime.fromisoformat(item["at"])
+    except ValueError:
+        raise CarrierError(
+            f"ACME sent the event time {item['at'][:40]!r}, not ISO 8601",
+            code="malformed_response",
+            raw=raw,
+        ) from None
+    place = item.get("place")
     try:
         return TrackingEvent(
             event_id=f"acme:{item['id']}",
             tracking_number=TrackingNumber(value=item["waybill"]),
             status=STATUSES[item["code"]],
-            occurred_at=datetime.fromisoformat(item["at"]),
-            location=item.get("place"),
+            occurred_at=occurred_at,
+            location=place if isinstance(place, str) else None,
             carrier_code=item["code"],
         )
-    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+    except ValidationError as exc:  # govpost refused one of the carrier's values
         raise CarrierError(
-            f"ACME sent an unreadable event ({type(exc).__name__}: {exc})",
-            code="malformed_response",
-            raw=raw,
+            f"ACME sent an unreadable event: {exc}", code="malformed_response", raw=raw
         ) from exc
 
 
@@ -192,9 +214,13 @@ class AcmeCarrier:
         self._verifier.verify(body, headers)
         try:
             document = json.loads(body)
-            return PushMessage(
-                message_id=str(document["id"]),
-                events=tuple(_event(item, body.decode()) for item in document["events"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookVerificationError(f"refused push: signed but unreadable ({exc})") from exc
+        except ValueError:
+            raise WebhookVerificationError("refused push: signed, but not JSON") from None
+        message_id = document.get("id") if isinstance(document, dict) else None
+        events = document.get("events") if isinstance(document, dict) else None
+        if not isinstance(message_id, str | int) or not isinstance(events, list):
+            raise WebhookVerificationError("refused push: signed, but without 'id' and 'events'")
+        raw = bytes(body).decode("utf-8", "replace")
+        return PushMessage(
+            message_id=str(message_id), events=tuple(_event(item, raw) for item in events)
+        )

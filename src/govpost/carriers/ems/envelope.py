@@ -93,15 +93,18 @@ def decode_envelope(text: str, sign_key: str) -> str:
     """Decrypt a ``logitcsInterface`` value, verify it, and return its JSON text.
 
     The text must start with ``|$4|``, decrypt under ``sign_key`` with valid padding to UTF-8
-    text, and end with ``sign_key`` itself; the JSON before it is returned unparsed.
+    text, end with ``sign_key`` itself, and hold JSON before it; that JSON is returned as
+    text. (The protocol has no MAC: SM4-ECB keeps unaltered blocks intact, so these checks are
+    what catches an altered block.)
 
     Args:
         text: the ``logitcsInterface`` value.
         sign_key: the signKey (base64 of 16 bytes).
 
     Raises:
-        ValidationError: a malformed, tampered or truncated envelope, or one sealed under
-            another key. The message never shows the decrypted text.
+        ValidationError: a malformed, tampered or truncated envelope, one sealed under
+            another key, or one whose message is not JSON. The message never shows the
+            decrypted text.
 
     >>> decode_envelope(encode_envelope({"a": 1}, "TvaBgrhE46sft3nZlfe7xw=="),
     ...                 "AAAAAAAAAAAAAAAAAAAAAA==")
@@ -139,4 +142,13 @@ def decode_envelope(text: str, sign_key: str) -> str:
         raise wrong from None
     if not clear.endswith(sign_key):
         raise wrong
-    return clear[: -len(sign_key)]
+    text = clear[: -len(sign_key)]
+    try:
+        # SM4-ECB garbles only the blocks that were altered and keeps the others: an altered
+        # message can still end in the key, but its garbled block does not read as JSON.
+        json.loads(text)
+    except ValueError:
+        raise ValidationError(
+            "the EMS envelope ends with this signKey but its message is not JSON: it was altered"
+        ) from None
+    return text

@@ -48,7 +48,7 @@ from govpost.carriers.ems.codes import (
 )
 from govpost.carriers.ems.envelope import decode_envelope
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
-from govpost.identifiers import TrackingNumber, mask_mobile
+from govpost.identifiers import TrackingNumber, mask_id_number, mask_mobile
 from govpost.money import Money
 from govpost.shipments import REVOKE_PREVIOUS, ShipmentStatus, TrackingEvent
 
@@ -64,7 +64,11 @@ __all__ = [
 ]
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
-_MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+#: Personal numbers in carrier text, found in one pass: an 18-character resident ID number
+#: (GB 11643), or a mainland mobile number.
+_PERSONAL = re.compile(
+    r"(?P<id>(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z]))|(?P<mobile>(?<!\d)1\d{10}(?!\d))"
+)
 _API_NAMES = {
     API_CREATE_ORDER: "create order",
     API_CANCEL: "cancel order",
@@ -78,8 +82,13 @@ _CANCELLED_WORDS = ("已取消", "已撤销")
 
 
 def _scrub(text: object) -> str:
-    """A carrier message made safe for errors and logs: mobile numbers masked."""
-    return _MOBILE.sub(lambda m: mask_mobile(m.group()), str(text))
+    """A carrier message made safe for errors and logs: ID and mobile numbers masked."""
+    return _PERSONAL.sub(_mask, str(text))
+
+
+def _mask(match: re.Match[str]) -> str:
+    number = match.group()
+    return mask_id_number(number) if match.group("id") else mask_mobile(number)
 
 
 def _malformed(what: str, raw: object, *, retryable: bool = True) -> CarrierError:
@@ -116,7 +125,7 @@ class EmsReply:
 
     api_code: str
     ret_code: str
-    ret_msg: str
+    ret_msg: str = attrs.field(repr=lambda message: repr(_scrub(message)))
     body: Any = attrs.field(repr=False)
     serial_no: str | None
     raw: str = attrs.field(repr=False)
@@ -153,9 +162,14 @@ def parse_reply(text: str, api_code: str) -> EmsReply:
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(text, str):
+        raise ValidationError(
+            f"parse_reply takes the answer's text (str), not {type(text).__name__}: pass "
+            f"response.text"
+        )
     try:
         document = json.loads(text)
-    except (TypeError, ValueError):
+    except ValueError:  # only the carrier's text can fail here, never our code
         raise _malformed("not JSON", text) from None
     if not isinstance(document, dict) or not isinstance(document.get("retCode"), str):
         raise _malformed("no 'retCode' string in a JSON object", text)
@@ -405,7 +419,8 @@ def parse_push(body: bytes, headers: Mapping[str, str], sign_key: str) -> PushMe
 
     Raises:
         WebhookVerificationError: the push is unreadable, not a track push, or fails
-            verification. Nothing was read from it.
+            verification (a sealed text that is not JSON counts as altered). Nothing was
+            read from it.
         CarrierError: verified, but a trace inside is malformed.
 
     .. versionadded:: 0.1.0
@@ -423,10 +438,7 @@ def parse_push(body: bytes, headers: Mapping[str, str], sign_key: str) -> PushMe
         clear = decode_envelope(sealed, sign_key)
     except ValidationError as exc:
         raise WebhookVerificationError(f"refused push: {exc}") from exc
-    try:
-        traces = json.loads(clear)
-    except ValueError:
-        raise _malformed("the sealed push is not JSON", clear, retryable=False) from None
+    traces = json.loads(clear)  # decode_envelope refused anything that is not JSON
     serial = fields.get("serialNo")
     return PushMessage(
         message_id=serial if isinstance(serial, str) and serial else None,
