@@ -12,6 +12,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.v import format_exception as _cattrs_format_exception
 
+from govpost._fields import coerce_enum
 from govpost.errors import GovpostError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money, _to_decimal
@@ -94,11 +95,7 @@ def _structure_bool(value: object, _: type) -> bool:
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
-    try:
-        return cls(value)
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in cls)
-        raise ValidationError(f"{value!r} is not a {cls.__name__}; choose from {choices}") from None
+    return coerce_enum(cls, value)
 
 
 def _sorted_values(values: frozenset[Any]) -> list[Any]:

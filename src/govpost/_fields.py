@@ -23,17 +23,19 @@ def short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def coerce_enum(kind: type[E], value: object) -> E:
-    """``value`` as a member of ``kind``, accepting the member or its wire value."""
+def coerce_enum(kind: type[E], value: object, what: str | None = None) -> E:
+    """``value`` as a member of ``kind``, accepting the member or its wire value.
+
+    ``what`` names the field in the error message (``"zone 'x' is not a Zone; ..."``).
+    """
     if isinstance(value, kind):
         return value
     try:
         return kind(value)
     except ValueError:
         choices = ", ".join(repr(m.value) for m in kind)
-        raise ValidationError(
-            f"{short(value)} is not a {kind.__name__}; choose from {choices}"
-        ) from None
+        label = f"{what} {short(value)}" if what else short(value)
+        raise ValidationError(f"{label} is not a {kind.__name__}; choose from {choices}") from None
 
 
 def coerce_enum_set(kind: type[E], values: object) -> frozenset[E]:

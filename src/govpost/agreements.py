@@ -50,7 +50,7 @@ from typing import Any, Self
 
 import attrs
 
-from govpost._fields import aware
+from govpost._fields import aware, coerce_enum
 from govpost.centers import BusinessLine
 from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
 from govpost.money import Money, _to_decimal
@@ -155,21 +155,6 @@ def _money(what: str, *, optional: bool = False, positive: bool = False) -> Any:
     return convert
 
 
-def _enum(kind: type[enum.Enum], what: str) -> Any:
-    def convert(value: object) -> Any:
-        if isinstance(value, kind):
-            return value
-        try:
-            return kind(value)
-        except ValueError:
-            choices = ", ".join(repr(m.value) for m in kind)
-            raise ValidationError(
-                f"{what} {_short(value)} is not a {kind.__name__}; choose from {choices}"
-            ) from None
-
-    return convert
-
-
 def _fraction(what: str) -> Any:
     def convert(value: object) -> Decimal:
         dec = _to_decimal(value, what)
@@ -206,7 +191,7 @@ def _same_currency(what: str, amounts: Iterable[Money]) -> str:
 
 
 def _zone(value: object) -> Any:
-    return _enum(Zone, "zone")(value)
+    return coerce_enum(Zone, value, "zone")
 
 
 def _first_g(value: object) -> Any:
@@ -270,15 +255,15 @@ def _overage_discount(value: object) -> Any:
 
 
 def _underuse(value: object) -> Any:
-    return _enum(Underuse, "underuse policy")(value)
+    return coerce_enum(Underuse, value, "underuse policy")
 
 
 def _business_line(value: object) -> Any:
-    return _enum(BusinessLine, "business line")(value)
+    return coerce_enum(BusinessLine, value, "business line")
 
 
 def _direction(value: object) -> Any:
-    return _enum(Direction, "direction")(value)
+    return coerce_enum(Direction, value, "direction")
 
 
 def _annual_budget(value: object) -> Any:
@@ -294,11 +279,11 @@ def _agreement_reference(value: object) -> Any:
 
 
 def _period_kind(value: object) -> Any:
-    return _enum(PeriodKind, "period")(value)
+    return coerce_enum(PeriodKind, value, "period")
 
 
 def _return_policy(value: object) -> Any:
-    return _enum(ReturnPolicy, "return policy")(value)
+    return coerce_enum(ReturnPolicy, value, "return policy")
 
 
 # --- tariffs --------------------------------------------------------------------------------------
@@ -462,8 +447,8 @@ class WeightTariff:
         step_fee: Mapping[str | Zone, Money | str],
     ) -> Self:
         """A tariff with the same first weight and step in every zone; fees keyed by zone."""
-        keys = [_enum(Zone, "zone")(k) for k in first_fee]
-        fees = {_enum(Zone, "zone")(k): v for k, v in step_fee.items()}
+        keys = [coerce_enum(Zone, k, "zone") for k in first_fee]
+        fees = {coerce_enum(Zone, k, "zone"): v for k, v in step_fee.items()}
         if set(keys) != set(fees):
             raise ValidationError("first_fee and step_fee must price the same zones")
         return cls(
