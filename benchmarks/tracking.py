@@ -8,13 +8,13 @@ JSON string, so decoding the payload is two ``json.loads``). The last line print
 
     {"benchmark": "tracking", "n": ..., "govpost_s": ..., "baseline_s": ..., "ratio_vs_baseline": ...}
 
-Run: ``python benchmarks/tracking.py [N]`` (default N = 2000). Target: ratio <= 5.
+Run: ``python benchmarks/tracking.py --n N`` (default N = 2000). Target: ratio <= 5.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -100,4 +100,6 @@ def main(n: int = 2000) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="number of track answers")
+    main(parser.parse_args().n)

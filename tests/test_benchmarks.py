@@ -1,0 +1,45 @@
+"""The benchmarks still run: each, on a tiny input, ends with the JSON line its issue asks for.
+
+Speed is not asserted here (machines are shared and noisy); only that the scripts work and
+report every key, so that a benchmark cannot rot between the runs that measure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+KEYS = {
+    "settle.py": {
+        "benchmark",
+        "n",
+        "govpost_s",
+        "baseline_s",
+        "sql_s",
+        "ratio_vs_baseline",
+        "pieces_per_s",
+        "peak_rss_mb",
+    },
+    "tracking.py": {"benchmark", "n", "govpost_s", "baseline_s", "ratio_vs_baseline"},
+}
+
+
+@pytest.mark.parametrize("script", sorted(KEYS))
+def test_benchmark_runs_and_reports_every_key(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--n", "200"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(result) >= KEYS[script]
+    assert result["benchmark"] == script.removesuffix(".py")
+    assert result["n"] == 200
