@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests examples benchmarks docs
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict src examples
+	$(VENV)/bin/mypy --strict src examples benchmarks
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
