@@ -18,6 +18,15 @@ from govpost.calendar import MAX_OFFSET, WorkCalendar
 from govpost.errors import CalendarCoverageError, GovpostError, ValidationError
 
 CHINA = WorkCalendar.china()
+#: The last year the installed chinesecalendar covers: 2026 in 1.11, later in later releases.
+LAST = max(CHINA.covered_years)
+#: The package's data for 2004-2026, as chinesecalendar 1.11 ships it. The tests of coverage
+#: edges and of adding a year use it, so that they mean the same once a release adds 2027.
+CHINA_2026 = WorkCalendar(
+    holidays=[d for d in CHINA.holidays if d.year <= 2026],
+    workdays=[d for d in CHINA.workdays if d.year <= 2026],
+    covered_years=range(2004, 2027),
+)
 
 
 def days(first: str, last: str) -> list[date]:
@@ -185,14 +194,21 @@ def test_workdays_between_examples(a: date, b: date, expected: int) -> None:
 # --- coverage ----------------------------------------------------------------------------------
 
 
-def test_china_covers_2004_to_2026() -> None:
-    assert frozenset(range(2004, 2027)) == CHINA.covered_years
+def test_china_covers_every_year_from_2004_to_at_least_2026() -> None:
+    assert LAST >= 2026
+    assert frozenset(range(2004, LAST + 1)) == CHINA.covered_years
+
+
+@pytest.mark.parametrize("day", [date(2003, 12, 31), date(LAST + 1, 1, 1)], ids=str)
+def test_china_refuses_the_years_it_does_not_cover(day: date) -> None:
+    with pytest.raises(CalendarCoverageError, match=rf"\b{day.year}\b.*covers 2004–{LAST}"):
+        CHINA.is_workday(day)
 
 
 @pytest.mark.parametrize("day", [date(2027, 1, 4), date(2003, 12, 31), date(2027, 1, 1)], ids=str)
 def test_uncovered_year_raises(day: date) -> None:
     with pytest.raises(CalendarCoverageError, match=rf"\b{day.year}\b") as info:
-        CHINA.is_workday(day)
+        CHINA_2026.is_workday(day)
     assert isinstance(info.value, LookupError)
     assert isinstance(info.value, GovpostError)
     message = str(info.value)
@@ -213,7 +229,7 @@ def test_uncovered_year_raises(day: date) -> None:
 )
 def test_add_workdays_into_uncovered_year_raises(start: date, n: int, year: int) -> None:
     with pytest.raises(CalendarCoverageError, match=rf"\b{year}\b"):
-        CHINA.add_workdays(start, n)
+        CHINA_2026.add_workdays(start, n)
 
 
 def test_add_workdays_stays_inside_coverage_at_the_edges() -> None:
@@ -232,7 +248,7 @@ def test_add_workdays_stays_inside_coverage_at_the_edges() -> None:
 )
 def test_workdays_between_uncovered_year_raises(a: date, b: date, year: int) -> None:
     with pytest.raises(CalendarCoverageError, match=rf"\b{year}\b"):
-        CHINA.workdays_between(a, b)
+        CHINA_2026.workdays_between(a, b)
 
 
 def test_walk_across_a_gap_in_coverage_names_the_gap() -> None:
@@ -253,7 +269,7 @@ FAKE_2027_WORKDAYS = [date(2027, 2, 13)]  # Saturday
 
 
 def test_with_overrides_covers_the_new_year() -> None:
-    cal = CHINA.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
+    cal = CHINA_2026.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
     assert frozenset(range(2004, 2028)) == cal.covered_years
     assert not any(cal.is_workday(d) for d in FAKE_2027_HOLIDAYS)
     assert cal.is_workday(date(2027, 2, 13)) is True
@@ -273,9 +289,9 @@ def test_with_overrides_covers_the_new_year() -> None:
 
 
 def test_with_overrides_leaves_the_original_alone() -> None:
-    CHINA.with_overrides(holidays=[date(2025, 10, 9)])
+    CHINA.with_overrides(holidays=[date(2025, 10, 9)], workdays=[date(LAST + 1, 1, 2)])
     assert CHINA.is_workday(date(2025, 10, 9)) is True
-    assert frozenset(range(2004, 2027)) == CHINA.covered_years
+    assert frozenset(range(2004, LAST + 1)) == CHINA.covered_years
 
 
 def test_with_overrides_wins_over_the_package_data() -> None:
@@ -310,8 +326,8 @@ def test_with_schedule_reads_json_like_mappings() -> None:
         "holidays": [d.isoformat() for d in FAKE_2027_HOLIDAYS],
         "workdays": ["2027-02-13"],
     }
-    expected = CHINA.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
-    assert expected == CHINA.with_schedule(schedule)
+    expected = CHINA_2026.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
+    assert expected == CHINA_2026.with_schedule(schedule)
 
 
 def test_with_schedule_reads_toml_dates() -> None:
@@ -323,8 +339,8 @@ def test_with_schedule_reads_toml_dates() -> None:
     ]
     workdays = [2027-02-13]
     """
-    expected = CHINA.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
-    assert expected == CHINA.with_schedule(tomllib.loads(text))
+    expected = CHINA_2026.with_overrides(holidays=FAKE_2027_HOLIDAYS, workdays=FAKE_2027_WORKDAYS)
+    assert expected == CHINA_2026.with_schedule(tomllib.loads(text))
 
 
 @pytest.mark.parametrize(

@@ -66,3 +66,12 @@ def test_bad_centers_are_refused(kwargs: dict[str, object], message: str) -> Non
 def test_labels_are_the_reports_terms() -> None:
     assert [m.label for m in CooperationMode] == ["上门揽收", "专人驻点", "政府代办"]
     assert BusinessLine.POLICE.label == "警邮合作"
+
+
+@pytest.mark.parametrize(("field", "junk"), [("code", "\x00" * 100_000), ("name", " " * 100_000)])
+def test_messages_about_huge_junk_stay_short(field: str, junk: str) -> None:
+    """Regression: 100,000 characters of junk in code or name were echoed whole in the message."""
+    good: dict[str, object] = {"code": "GZ-1", "name": "中心", "division": "520100"}
+    with pytest.raises(ValidationError) as info:
+        ServiceCenter(**{**good, field: junk})  # type: ignore[arg-type]
+    assert len(str(info.value)) < 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import subprocess
 import sys
 
@@ -36,3 +38,19 @@ def test_version_is_the_package_version() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         govpost.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+FOUNDATION = ["money", "identifiers", "regions", "calendar", "centers", "serialization", "errors"]
+
+
+@pytest.mark.parametrize("module_name", FOUNDATION)
+def test_every_public_object_says_when_it_was_added(module_name: str) -> None:
+    """Every class and function a foundation module exports is documented with versionadded."""
+    module = importlib.import_module(f"govpost.{module_name}")
+    undocumented = [
+        name
+        for name in module.__all__
+        if (inspect.isclass(obj := getattr(module, name)) or inspect.isfunction(obj))
+        and ".. versionadded::" not in (inspect.getdoc(obj) or "")
+    ]
+    assert [] == undocumented

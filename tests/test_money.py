@@ -98,6 +98,32 @@ def test_overflowing_precision_is_an_error_not_a_silent_rounding() -> None:
         huge * Decimal("1.000000000000001")
 
 
+def test_bool_is_refused_as_a_bool_not_as_a_float() -> None:
+    with pytest.raises(ValidationError, match=r"amount True is a bool, not an amount") as info:
+        Money(True)  # type: ignore[arg-type]
+    assert "float" not in str(info.value)
+
+
+def test_negation_abs_and_fen_stay_exact_beyond_the_ambient_precision() -> None:
+    """Regression: unary -, abs(), from_fen and .fen used the ambient context (28 digits)."""
+    digits = "1234567890123456789012345678901234567"  # 37 digits, more than the default 28
+    big = Money(digits + ".89")
+    assert Money("-" + digits + ".89") == -big
+    assert big == abs(-big)
+    assert int(digits + "89") == big.fen
+    assert big == Money.from_fen(int(digits + "89"))
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        assert Money("-1234.56") == -Money("1234.56")
+        assert 123456 == Money("1234.56").fen
+
+
+def test_negative_zero_is_plain_zero() -> None:
+    assert "0.00 CNY" == str(-Money.zero())
+    assert "0.00 CNY" == str(Money("-0.00"))
+    assert "0.00 CNY" == str(Money("-0.004").rounded())
+
+
 def test_allocate_examples() -> None:
     assert allocate(Money("100.00"), [1, 1, 1]) == [Money("33.34"), Money("33.33"), Money("33.33")]
     assert allocate(Money("0.02"), [1, 1, 1]) == [Money("0.01"), Money("0.01"), Money("0")]

@@ -52,6 +52,13 @@ def test_bad_codes_are_refused(bad: object) -> None:
         Division.parse(bad)
 
 
+@pytest.mark.parametrize("bad", [520100, None, b"520100", 5.2e5])
+def test_constructor_refuses_non_strings_with_validation_error(bad: object) -> None:
+    """Regression: Division(520100) raised a bare TypeError from the regex."""
+    with pytest.raises(ValidationError, match=r"must be a six-digit string such as '520100'"):
+        Division(bad)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("a", "b", "zone"),
     [

@@ -18,6 +18,7 @@ from govpost import (
     ServiceCenter,
     Shipment,
     TrackingNumber,
+    ValidationError,
     from_json,
     to_json,
 )
@@ -118,6 +119,31 @@ def test_shipment_field_error_path(shipment_json: dict[str, Any]) -> None:
         from_primitive(shipment_json, Shipment)
 
 
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        ('{"name": "张三", "mobile": 13800138000}', "@ $.mobile"),
+        ('{"name": ["张三丰"]}', "@ $.name"),
+        ('{"name": "张三", "address": ["贵州省贵阳市观山湖区长岭北路"]}', "@ $.address"),
+    ],
+)
+def test_errors_about_personal_fields_do_not_show_the_value(document: str, path: str) -> None:
+    """Regression: a mobile written as a JSON number was echoed whole in the error."""
+    with pytest.raises(DeserializationError) as info:
+        from_json(document, Recipient)
+    message = str(info.value)
+    assert path in message
+    assert "expected a string" in message
+    for secret in ("13800138000", "8000", "张三丰", "长岭北路"):
+        assert secret not in message
+
+
+def test_errors_about_huge_junk_stay_short() -> None:
+    with pytest.raises(DeserializationError) as info:
+        from_json(json.dumps({"amount": ["x" * 100_000], "currency": "CNY"}), Money)
+    assert len(str(info.value)) < 300
+
+
 def test_make_converter_is_independent() -> None:
     mine = make_converter()
     mine.register_unstructure_hook(Money, lambda m: str(m))
@@ -157,3 +183,10 @@ def test_every_model_round_trips(cls: type[Any], strategy: st.SearchStrategy[Any
         assert from_json(to_json(value), cls) == value
 
     round_trip()
+
+
+@pytest.mark.parametrize("bad", [b"bytes", object(), float("nan"), [Money("1"), float("inf")]])
+def test_to_json_refuses_what_json_cannot_hold_with_a_govpost_error(bad: object) -> None:
+    """Regression: bytes and objects raised json's TypeError, and NaN was written as ``NaN``."""
+    with pytest.raises(ValidationError, match=r"to_json\(\) cannot write .*pass a govpost model"):
+        to_json(bad)

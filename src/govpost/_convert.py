@@ -12,7 +12,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.v import format_exception as _cattrs_format_exception
 
-from govpost._fields import coerce_enum
+from govpost._fields import coerce_enum, short
 from govpost.errors import GovpostError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money, _to_decimal
@@ -33,7 +33,7 @@ def _structure_money(value: object, _: type) -> Money:
     amount = value["amount"]
     if not isinstance(amount, str):
         raise ValidationError(
-            f'money amount {amount!r} must be a JSON string such as "12.50", so that no '
+            f'money amount {short(amount)} must be a JSON string such as "12.50", so that no '
             f"JSON reader turns it into a binary float"
         )
     return Money(amount, value.get("currency", "CNY"))
@@ -41,18 +41,21 @@ def _structure_money(value: object, _: type) -> Money:
 
 def _structure_decimal(value: object, _: type) -> Decimal:
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ValidationError(f'decimal {value!r} must be written as a string such as "0.85"')
+        raise ValidationError(f'decimal {short(value)} must be written as a string such as "0.85"')
     return _to_decimal(value, "decimal")
 
 
 def _structure_datetime(value: object, _: type) -> datetime:
     if not isinstance(value, str):
-        raise ValidationError(f"timestamp {value!r} must be an ISO 8601 string with an offset")
+        raise ValidationError(
+            f"timestamp {short(value)} must be an ISO 8601 string with an offset, "
+            f"e.g. '2018-06-01T09:30:00+08:00'"
+        )
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationError(
-            f"timestamp {value!r} is not ISO 8601; write e.g. '2018-06-01T09:30:00+08:00'"
+            f"timestamp {short(value)} is not ISO 8601; write e.g. '2018-06-01T09:30:00+08:00'"
         ) from None
     if parsed.tzinfo is None:
         raise ValidationError(
@@ -63,34 +66,49 @@ def _structure_datetime(value: object, _: type) -> datetime:
 
 def _unstructure_datetime(value: datetime) -> str:
     if value.tzinfo is None:
-        raise ValidationError(f"cannot write the naive datetime {value.isoformat()}")
+        raise ValidationError(
+            f"cannot write the naive datetime {value.isoformat()}: attach a timezone, e.g. "
+            f"tzinfo=ZoneInfo('Asia/Shanghai')"
+        )
     return value.isoformat()
 
 
 def _structure_date(value: object, _: type) -> date:
     if not isinstance(value, str):
-        raise ValidationError(f"date {value!r} must be a string such as '2018-06-01'")
+        raise ValidationError(f"date {short(value)} must be a string such as '2018-06-01'")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"date {value!r} is not a date like '2018-06-01'") from None
+        raise ValidationError(f"date {short(value)} is not a date like '2018-06-01'") from None
 
 
 def _structure_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"expected a string, got {type(value).__name__} {value!r}")
+        # The value is not shown: text fields hold names, mobiles and addresses (personal data).
+        raise ValidationError(
+            f"expected a string, got a JSON {_json_type(value)}: write the value in quotes"
+        )
     return value
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type, for messages that must not show the value."""
+    names = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def _structure_int(value: object, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"expected an integer, got {type(value).__name__} {value!r}")
+        raise ValidationError(
+            f"expected an integer, got {type(value).__name__} {short(value)}: write a whole "
+            f"number without quotes, such as 250"
+        )
     return value
 
 
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(f"expected true or false, got {value!r}")
+        raise ValidationError(f"expected true or false, got {short(value)}")
     return value
 
 

@@ -22,12 +22,14 @@ to and including its second, so ``cal.workdays_between(d, cal.add_workdays(d, n)
     1
 
 The official schedule exists only for the years the State Council has published, so a year the
-data does not cover raises :class:`~govpost.errors.CalendarCoverageError` instead of guessing::
+data does not cover — before 2004, or a year whose notice the installed ``chinesecalendar``
+release does not have yet — raises :class:`~govpost.errors.CalendarCoverageError` instead of
+guessing::
 
-    >>> cal.is_workday(date(2027, 1, 4))
+    >>> cal.is_workday(date(2003, 12, 31))
     Traceback (most recent call last):
     ...
-    govpost.errors.CalendarCoverageError: 2027-01-04 is in 2027, which this calendar has no ...
+    govpost.errors.CalendarCoverageError: 2003-12-31 is in 2003, which this calendar has no ...
 
 When a new notice appears, add its dates with :meth:`~WorkCalendar.with_overrides` (or
 :meth:`~WorkCalendar.with_schedule` for a JSON or TOML file); the how-to
@@ -255,7 +257,10 @@ class WorkCalendar:
         """The official calendar of mainland China, from the ``chinesecalendar`` package.
 
         The package transcribes each year's State Council notice; version 1.11 covers 2004 to
-        2026. The calendar is built once and shared (it is immutable).
+        2026, and each later release adds the year of the newest notice. Until the release that
+        covers a year is installed, add the year with :meth:`with_overrides` or
+        :meth:`with_schedule`. The calendar is built once per process and shared (it is
+        immutable).
 
         >>> WorkCalendar.china().covered_years >= set(range(2004, 2027))
         True

@@ -27,7 +27,7 @@ import re
 
 import attrs
 
-from govpost._fields import coerce_enum, coerce_enum_set, division
+from govpost._fields import coerce_enum, coerce_enum_set, division, short
 from govpost.errors import ValidationError
 from govpost.regions import AdminLevel, Division
 
@@ -35,7 +35,10 @@ __all__ = ["AdminLevel", "BusinessLine", "Channel", "CooperationMode", "ServiceC
 
 
 class CooperationMode(enum.Enum):
-    """How the post serves a center."""
+    """How the post serves a center.
+
+    .. versionadded:: 0.1.0
+    """
 
     DOOR_PICKUP = "door_pickup"  #: 上门揽收: the carrier collects at the center
     STATIONED_STAFF = "stationed_staff"  #: 专人驻点: postal staff work in the hall
@@ -52,7 +55,10 @@ class CooperationMode(enum.Enum):
 
 
 class BusinessLine(enum.Enum):
-    """A line of cooperation between government and post."""
+    """A line of cooperation between government and post.
+
+    .. versionadded:: 0.1.0
+    """
 
     LICENCE_DELIVERY = "licence_delivery"  #: 政邮合作: licences, certificates and approvals
     TAX = "tax"  #: 税邮合作: invoices applied for online
@@ -71,7 +77,10 @@ class BusinessLine(enum.Enum):
 
 
 class Channel(enum.Enum):
-    """Where an applicant chooses postal delivery."""
+    """Where an applicant chooses postal delivery.
+
+    .. versionadded:: 0.1.0
+    """
 
     ONLINE = "online"  #: 网上办事大厅
     WINDOW = "window"  #: the postal window in the hall
@@ -83,14 +92,16 @@ _CENTER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 def _code(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not _CENTER_CODE.fullmatch(value):
         raise ValidationError(
-            f"center code {value!r} must be 1-64 letters, digits, '-', '_' or '.', "
+            f"center code {short(value)} must be 1-64 letters, digits, '-', '_' or '.', "
             f"starting with a letter or digit (e.g. 'GZ-520100')"
         )
 
 
 def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"center name {value!r} must be a non-empty string")
+        raise ValidationError(
+            f"center name {short(value)} must be a non-empty string, e.g. '贵阳市政务服务中心'"
+        )
 
 
 def _mode(value: object) -> CooperationMode | None:

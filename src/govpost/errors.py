@@ -37,35 +37,59 @@ __all__ = [
 
 
 class GovpostError(Exception):
-    """Root of every error govpost raises on purpose."""
+    """Root of every error govpost raises on purpose.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class ValidationError(GovpostError, ValueError):
-    """A value given to govpost is malformed or out of range."""
+    """A value given to govpost is malformed or out of range.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class CurrencyMismatchError(ValidationError):
-    """Two amounts in different currencies were combined."""
+    """Two amounts in different currencies were combined.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class InvalidTrackingNumberError(ValidationError):
-    """A tracking (waybill) number is not a valid UPU S10 or domestic EMS number."""
+    """A tracking (waybill) number is not a valid UPU S10 or domestic EMS number.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class CalendarCoverageError(GovpostError, LookupError):
-    """The working-day calendar has no official schedule for the requested year."""
+    """The working-day calendar has no official schedule for the requested year.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class InvalidTransitionError(GovpostError, ValueError):
-    """A shipment status change that the transition table does not allow."""
+    """A shipment status change that the transition table does not allow.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class SettlementError(GovpostError):
-    """Settlement could not be computed as asked (wrong period, agreement, or input)."""
+    """Settlement could not be computed as asked (wrong period, agreement, or input).
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class BudgetExceededError(SettlementError, ValueError):
-    """Settling would take the cumulative amount past the annual budget (strict mode)."""
+    """Settling would take the cumulative amount past the annual budget (strict mode).
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class CarrierError(GovpostError):
@@ -76,6 +100,8 @@ class CarrierError(GovpostError):
         code: the carrier's own error code, when it sent one.
         retryable: whether repeating the same request may succeed (timeouts, 5xx, 429).
         raw: the carrier's response as received, kept for support tickets.
+
+    .. versionadded:: 0.1.0
     """
 
     def __init__(
@@ -93,19 +119,30 @@ class CarrierError(GovpostError):
 
 
 class UnknownCarrierError(CarrierError, LookupError):
-    """No carrier adapter is registered under that name, or its plug-in failed to import."""
+    """No carrier adapter is registered under that name, or its plug-in failed to import.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class WebhookVerificationError(GovpostError, ValueError):
-    """A pushed message failed verification (signature, key, timestamp window) and was refused."""
+    """A pushed message failed verification (signature, key, timestamp window) and was refused.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class DeserializationError(GovpostError, ValueError):
     """A wire document (JSON, CSV row, database row) does not describe a valid govpost value.
 
     The message names the path of each bad field, as in ``@ $.lines[3].amount``.
+
+    .. versionadded:: 0.1.0
     """
 
 
 class StoreError(GovpostError, OSError):
-    """The store could not read or write; nothing was half-written."""
+    """The store could not read or write; nothing was half-written.
+
+    .. versionadded:: 0.1.0
+    """

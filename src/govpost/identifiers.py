@@ -699,6 +699,8 @@ def is_valid_mobile(text: object) -> bool:
 
 #: Two-character compound surnames (复姓), kept whole by :func:`mask_name`; simplified and
 #: traditional forms.
+#:
+#: .. versionadded:: 0.1.0
 COMPOUND_SURNAMES: tuple[str, ...] = (
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
     "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "独孤", "南宫", "西门",

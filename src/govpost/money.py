@@ -59,10 +59,14 @@ _EXACT = decimal.Context(
 
 def _to_decimal(value: object, what: str = "amount") -> Decimal:
     """Normalise an amount given as Decimal, int or str; refuse floats and junk."""
-    if isinstance(value, bool | float):
+    if isinstance(value, float):
         raise ValidationError(
-            f"{what} {value!r} is a {type(value).__name__}; floats cannot hold fen exactly: "
+            f"{what} {value!r} is a float; floats cannot hold fen exactly: "
             f'pass a str or Decimal such as "12.50"'
+        )
+    if isinstance(value, bool):
+        raise ValidationError(
+            f'{what} {value!r} is a bool, not an amount: pass a str, int or Decimal such as "12.50"'
         )
     if isinstance(value, Decimal):
         dec = value
@@ -82,9 +86,16 @@ def _to_decimal(value: object, what: str = "amount") -> Decimal:
             f"pass a str, int or Decimal"
         )
     if not dec.is_finite():
-        raise ValidationError(f"{what} {_short(value)} is not a finite number")
+        raise ValidationError(
+            f"{what} {_short(value)} is not a finite number: give an amount such as '12.50'"
+        )
     if len(dec.as_tuple().digits) > _EXACT.prec or abs(dec.adjusted()) > 200:
-        raise ValidationError(f"{what} {_short(value)} is too large or too precise for money")
+        raise ValidationError(
+            f"{what} {_short(value)} is too large or too precise for money: money holds at "
+            f"most {_EXACT.prec} digits; check the units, or round the amount first"
+        )
+    if dec.is_zero() and dec.is_signed():
+        dec = dec.copy_abs()  # -0 and 0 are one amount; "-0.00" would only puzzle a reader
     return dec
 
 
@@ -106,7 +117,8 @@ def _exact(op: str, compute: Any) -> Decimal:
         result: Decimal = compute()
     except decimal.DecimalException as exc:
         raise ValidationError(
-            f"{op} cannot be computed exactly within money's precision ({exc.__class__.__name__})"
+            f"{op} cannot be computed exactly within money's {_EXACT.prec} digits "
+            f"({exc.__class__.__name__}): call .rounded() on the operands, or check the units"
         ) from None
     return result
 
@@ -150,15 +162,31 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str = "CNY") -> Self:
-        """The zero amount, the identity of ``+`` (``sum(ms, Money.zero())``)."""
+        """The zero amount, the identity of ``+`` (``sum(ms, Money.zero())``).
+
+        >>> sum([Money("1.10"), Money("2.20")], Money.zero())
+        Money('3.30', 'CNY')
+
+        .. versionadded:: 0.1.0
+        """
         return cls(Decimal(0), currency)
 
     @classmethod
     def from_fen(cls, fen: int, currency: str = "CNY") -> Self:
-        """An amount given in minor units (fen): ``Money.from_fen(1250)`` is 12.50."""
+        """An amount given in minor units (fen): ``Money.from_fen(1250)`` is 12.50.
+
+        Raises:
+            ValidationError: ``fen`` is not an int.
+
+        >>> Money.from_fen(1250)
+        Money('12.50', 'CNY')
+
+        .. versionadded:: 0.1.0
+        """
         if isinstance(fen, bool) or not isinstance(fen, int):
             raise ValidationError(f"fen {_short(fen)} must be an int number of minor units")
-        return cls(Decimal(fen).scaleb(-2), currency)
+        # scaleb with the exact context: the ambient one would round beyond 28 digits.
+        return cls(_exact("from_fen", lambda: Decimal(fen).scaleb(-2, _EXACT)), currency)
 
     @property
     def fen(self) -> int:
@@ -171,8 +199,8 @@ class Money:
         >>> Money("12.50").fen
         1250
         """
-        scaled = self.amount.scaleb(2)
-        if scaled != scaled.to_integral_value():
+        scaled = _exact("fen", lambda: self.amount.scaleb(2, _LOOSE))
+        if scaled != scaled.to_integral_value(context=_LOOSE):
             raise ValidationError(
                 f"{self} has more than 2 decimals and no whole number of fen: call .rounded() first"
             )
@@ -183,6 +211,8 @@ class Money:
 
         >>> Money("0.125").rounded(), Money("-0.125").rounded()
         (Money('0.13', 'CNY'), Money('-0.13', 'CNY'))
+
+        .. versionadded:: 0.1.0
         """
         return Money(
             _exact("rounding", lambda: self.amount.quantize(CENT, ROUND_HALF_UP, _LOOSE)),
@@ -190,7 +220,10 @@ class Money:
         )
 
     def is_zero(self) -> bool:
-        """Whether the amount is exactly zero."""
+        """Whether the amount is exactly zero.
+
+        .. versionadded:: 0.1.0
+        """
         return self.amount == 0
 
     def _same(self, other: Money, op: str) -> None:
@@ -217,13 +250,14 @@ class Money:
         )
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        # copy_negate/copy_abs are exact; unary - and abs() would round in the ambient context.
+        return Money(self.amount.copy_negate(), self.currency)
 
     def __pos__(self) -> Money:
         return self
 
     def __abs__(self) -> Money:
-        return Money(abs(self.amount), self.currency)
+        return Money(self.amount.copy_abs(), self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
@@ -268,7 +302,13 @@ class Money:
         return f"Money({_plain(self.amount)!r}, {self.currency!r})"
 
     def to_str(self) -> str:
-        """The amount alone as the wire format writes it: ``"12.50"``."""
+        """The amount alone as the wire format writes it: ``"12.50"``.
+
+        >>> Money("12.5").to_str()
+        '12.50'
+
+        .. versionadded:: 0.1.0
+        """
         return _plain(self.amount)
 
 
@@ -309,7 +349,7 @@ def allocate(total: Money, weights: Iterable[int | Decimal]) -> list[Money]:
     .. versionadded:: 0.1.0
     """
     if not isinstance(total, Money):
-        raise ValidationError(f"total {_short(total)} must be a Money")
+        raise ValidationError(f"total {_short(total)} must be a Money, e.g. Money('100.00')")
     if isinstance(weights, str | bytes) or not isinstance(weights, Iterable):
         raise ValidationError(
             f"weights {_short(weights)} must be a list of ints or Decimals, e.g. pieces per center"

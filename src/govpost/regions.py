@@ -45,7 +45,9 @@ from govpost.errors import ValidationError
 
 __all__ = ["MUNICIPALITIES", "AdminLevel", "Division", "Zone", "zone_between"]
 
-#: Province-level codes of the four municipalities (直辖市).
+#: Province-level codes of the four municipalities (直辖市): 北京, 天津, 上海, 重庆.
+#:
+#: .. versionadded:: 0.1.0
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 
 _CODE = re.compile(r"[0-9]{6}")
@@ -53,7 +55,10 @@ _HISTORY = re.compile(r"^(?:\[(?P<start>\d*)-(?P<end>\d*)\])?(?P<name>.+)$")
 
 
 class AdminLevel(enum.Enum):
-    """Level of an administrative division or of a service center (省级 / 市级 / 县级)."""
+    """Level of an administrative division or of a service center (省级 / 市级 / 县级).
+
+    .. versionadded:: 0.1.0
+    """
 
     PROVINCE = "province"
     CITY = "city"
@@ -61,7 +66,10 @@ class AdminLevel(enum.Enum):
 
 
 class Zone(enum.Enum):
-    """Postal zone between origin and destination, the key of every tariff."""
+    """Postal zone between origin and destination, the key of every tariff.
+
+    .. versionadded:: 0.1.0
+    """
 
     SAME_CITY = "same_city"
     IN_PROVINCE = "in_province"
@@ -135,6 +143,11 @@ def _short(value: object) -> str:
 
 
 def _known(instance: object, attribute: object, code: str) -> None:
+    if not isinstance(code, str):
+        raise ValidationError(
+            f"division code {_short(code)} of type {type(code).__name__} must be a six-digit "
+            f"string such as '520100'; Division.parse() also accepts full-width digits"
+        )
     if not _CODE.fullmatch(code) or _lookup(code) is None:
         raise ValidationError(
             f"division code {code!r} is not in the GB/T 2260 table (current or historical): "
@@ -161,12 +174,20 @@ class Division:
     def parse(cls, value: object) -> Division:
         """A division from its code, accepting surrounding spaces and full-width digits.
 
+        Args:
+            value: a six-digit GB/T 2260 code such as ``"520100"``, or a ``Division``.
+
+        Raises:
+            ValidationError: not six digits, or not in the table at any time.
+
         >>> Division.parse(" ５２０１００ ")
         Division('520100', '贵阳市')
         >>> Division.parse("999999")
         Traceback (most recent call last):
         ...
         govpost.errors.ValidationError: division code '999999' is not in the GB/T 2260 table (current or historical): check the code, e.g. '520100' for 贵阳市
+
+        .. versionadded:: 0.1.0
         """
         return cls(_normalise_code(value))
 
@@ -243,6 +264,8 @@ def zone_between(origin: Division | str, destination: Division | str) -> Zone:
 
     >>> zone_between(Division.parse("520102"), "520103").label
     '同城'
+
+    .. versionadded:: 0.1.0
     """
     a = Division.parse(origin)
     b = Division.parse(destination)

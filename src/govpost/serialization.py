@@ -33,7 +33,7 @@ import cattrs
 from cattrs.v import transform_error
 
 from govpost import _convert
-from govpost.errors import DeserializationError, GovpostError
+from govpost.errors import DeserializationError, GovpostError, ValidationError
 
 __all__ = ["from_json", "from_primitive", "make_converter", "to_json", "to_primitive"]
 
@@ -43,12 +43,34 @@ _CONVERTER = _convert.build()
 
 
 def make_converter() -> cattrs.Converter:
-    """A fresh cattrs converter with govpost's hooks, for users who customise the format."""
+    """A fresh cattrs converter with govpost's hooks, for users who customise the format.
+
+    Changing the returned converter never changes what :func:`to_json` and :func:`from_json`
+    do; each call builds a new one.
+
+    >>> from govpost.money import Money
+    >>> conv = make_converter()
+    >>> conv.register_unstructure_hook(Money, lambda m: m.fen)
+    >>> conv.unstructure(Money("12.50")), to_primitive(Money("12.50"))
+    (1250, {'amount': '12.50', 'currency': 'CNY'})
+
+    .. versionadded:: 0.1.0
+    """
     return _convert.build()
 
 
 def to_primitive(obj: Any) -> Any:
-    """``obj`` as plain JSON-compatible data (dicts, lists, strings, numbers)."""
+    """``obj`` as plain JSON-compatible data (dicts, lists, strings, numbers).
+
+    This is the document :func:`to_json` writes, before it becomes text: useful to embed a
+    govpost value in a larger document of your own.
+
+    >>> from govpost.money import Money
+    >>> to_primitive([Money("1"), Money("2.5")])
+    [{'amount': '1.00', 'currency': 'CNY'}, {'amount': '2.50', 'currency': 'CNY'}]
+
+    .. versionadded:: 0.1.0
+    """
     return _CONVERTER.unstructure(obj)
 
 
@@ -58,6 +80,12 @@ def from_primitive(data: Any, cls: type[T]) -> T:
     Raises:
         DeserializationError: the data does not describe a valid ``cls``; the message names the
             path of each bad field.
+
+    >>> from govpost.money import Money
+    >>> from_primitive({"amount": "2.50", "currency": "CNY"}, Money)
+    Money('2.50', 'CNY')
+
+    .. versionadded:: 0.1.0
     """
     try:
         return _CONVERTER.structure(data, cls)
@@ -71,8 +99,32 @@ def from_primitive(data: Any, cls: type[T]) -> T:
 
 
 def to_json(obj: Any, *, indent: int | None = None) -> str:
-    """``obj`` as a JSON document in govpost's wire format (UTF-8 text, not ASCII-escaped)."""
-    return json.dumps(to_primitive(obj), ensure_ascii=False, indent=indent)
+    """``obj`` as a JSON document in govpost's wire format (UTF-8 text, not ASCII-escaped).
+
+    Args:
+        obj: any govpost model, or a list or dict of them.
+        indent: passed to :func:`json.dumps`; ``None`` writes one line.
+
+    Raises:
+        ValidationError: ``obj`` holds something the wire format cannot write (bytes, a float
+            NaN, an arbitrary object, a naive datetime).
+
+    >>> from govpost.money import Money
+    >>> from govpost.regions import Division
+    >>> to_json({"origin": Division.parse("520102"), "postage": Money("12.5")})
+    '{"origin": "520102", "postage": {"amount": "12.50", "currency": "CNY"}}'
+
+    .. versionadded:: 0.1.0
+    """
+    data = to_primitive(obj)
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON, and no reader would accept them.
+        return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"to_json() cannot write {_short(obj)} of type {type(obj).__name__} ({exc}): pass a "
+            f"govpost model, or lists and dicts of models, strings, ints and bools"
+        ) from exc
 
 
 def from_json(text: str | bytes, cls: type[T]) -> T:
@@ -80,6 +132,14 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
 
     Raises:
         DeserializationError: the text is not JSON, or does not describe a valid ``cls``.
+
+    >>> from govpost.money import Money
+    >>> from_json('{"amount": 12.5}', Money)
+    Traceback (most recent call last):
+    ...
+    govpost.errors.DeserializationError: cannot read Money: money amount 12.5 must be a JSON string such as "12.50", so that no JSON reader turns it into a binary float @ $
+
+    .. versionadded:: 0.1.0
     """
     if not isinstance(text, str | bytes | bytearray):
         raise DeserializationError(
@@ -90,6 +150,11 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, huge ints
         raise DeserializationError(f"cannot read {_name(cls)}: not valid JSON ({exc})") from exc
     return from_primitive(data, cls)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _name(cls: Any) -> str:

@@ -208,9 +208,7 @@ def _tracking(value: object) -> TrackingNumber | None:
 
 S = ShipmentStatus
 
-#: Legal status changes: ``TRANSITIONS[current]`` is the set of statuses an event may move a
-#: shipment to. A carrier's first scan may be any in-network status (the pickup scan is then
-#: implied); a final status (delivered, returned, cancelled) has no way out.
+# Where an item may go next once the carrier holds it.
 _UNDERWAY = frozenset(
     {
         S.IN_TRANSIT,
@@ -223,6 +221,9 @@ _UNDERWAY = frozenset(
         S.EXCEPTION,
     }
 )
+#: Legal status changes: ``TRANSITIONS[current]`` is the set of statuses an event may move a
+#: shipment to. A carrier's first scan may be any in-network status (the pickup scan is then
+#: implied); a final status (delivered, returned, cancelled) has no way out.
 TRANSITIONS: Mapping[ShipmentStatus, frozenset[ShipmentStatus]] = MappingProxyType(
     {
         S.CREATED: frozenset(
