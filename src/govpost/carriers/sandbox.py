@@ -371,7 +371,7 @@ class SandboxCarrier:
             (_S.PICKED_UP, pickup, "203", f"{here}邮政揽投部", "已收寄"),
             (
                 _S.IN_TRANSIT,
-                pickup + timedelta(hours=rng.uniform(2, 5)),
+                pickup + timedelta(minutes=round(rng.uniform(2, 5) * 60)),
                 "389",
                 f"{here}邮政揽投部",
                 "已发运",
@@ -401,7 +401,7 @@ class SandboxCarrier:
         out = at(delivery_day, 8.5 + rng.uniform(0, 1.5))
         events.append((_S.OUT_FOR_DELIVERY, out, "702", f"{there}邮政投递部", "安排投递"))
         fate = rng.random()
-        attempt = out + timedelta(hours=rng.uniform(1, 6))
+        attempt = out + timedelta(minutes=round(rng.uniform(1, 6) * 60))
         if fate < self.return_rate:
             events.append((_S.REFUSED, attempt, "705", f"{there}邮政投递部", "收件人拒收"))
             back_day = self._add_workdays(attempt.date(), 1)
@@ -432,10 +432,10 @@ class SandboxCarrier:
                 retry_day = self._add_workdays(attempt.date(), 1)
                 out = at(retry_day, 8.5 + rng.uniform(0, 1.5))
                 events.append((_S.OUT_FOR_DELIVERY, out, "702", f"{there}邮政投递部", "再次投递"))
-                attempt = out + timedelta(hours=rng.uniform(1, 6))
+                attempt = out + timedelta(minutes=round(rng.uniform(1, 6) * 60))
             if rng.random() < self.pickup_point_rate:
                 events.append((_S.AT_PICKUP_POINT, attempt, "747", f"{there}智能包裹柜", "已入柜"))
-                attempt += timedelta(hours=rng.uniform(2, 30))
+                attempt += timedelta(minutes=round(rng.uniform(2, 30) * 60))
                 events.append((_S.DELIVERED, attempt, "748", f"{there}智能包裹柜", "已取件"))
             else:
                 events.append((_S.DELIVERED, attempt, "704", f"{there}邮政投递部", "已签收"))
