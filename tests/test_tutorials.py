@@ -1,4 +1,8 @@
-"""The "Settle a month" tutorial runs as written and prints what it shows."""
+"""Every tutorial runs as written and prints what it shows.
+
+Each ``python`` block of a page runs in one namespace, in order; when a ``text`` block follows,
+it is what the page promises the code prints, and the test compares it line by line.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TUTORIAL = ROOT / "docs" / "tutorial" / "settle-a-month.md"
+TUTORIALS = sorted((ROOT / "docs" / "tutorial").glob("*.md"))
 
 
-def blocks() -> list[tuple[str, str]]:
-    text = TUTORIAL.read_text(encoding="utf-8")
+def blocks(page: Path) -> list[tuple[str, str]]:
+    text = page.read_text(encoding="utf-8")
     return [(m[1], m[2]) for m in re.finditer(r"```(python|text)\n(.*?)```", text, re.S)]
 
 
+@pytest.mark.parametrize("page", TUTORIALS, ids=[p.stem for p in TUTORIALS])
 def test_tutorial_blocks_run_and_print_what_the_page_shows(
-    monkeypatch: pytest.MonkeyPatch,
+    page: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {}
-    found = blocks()
+    found = blocks(page)
     assert sum(kind == "python" for kind, _ in found) >= 4
     compared = 0
     for index, (kind, code) in enumerate(found):
@@ -31,10 +36,16 @@ def test_tutorial_blocks_run_and_print_what_the_page_shows(
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, f"{TUTORIAL.name} block {index}", "exec"), namespace)
+            exec(compile(code, f"{page.name} block {index}", "exec"), namespace)
         if index + 1 < len(found) and found[index + 1][0] == "text":
             shown = [line.rstrip() for line in found[index + 1][1].strip().splitlines()]
             printed = [line.rstrip() for line in out.getvalue().strip().splitlines()]
             assert printed == shown, f"block {index} prints something else than the page shows"
             compared += 1
     assert compared >= 4
+
+
+def test_every_tutorial_is_in_the_index() -> None:
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    for page in TUTORIALS:
+        assert f"tutorial/{page.stem}" in index
