@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(PY) examples/quickstart.py
+	$(PY) examples/carriers_sandbox.py
+	$(PY) examples/settle_a_month.py
 
 test: $(STAMP) lint typecheck pytest
 
