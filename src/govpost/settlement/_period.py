@@ -8,18 +8,13 @@ from typing import Any, Self
 
 import attrs
 
+from govpost._fields import coerce_enum
 from govpost.agreements import PeriodKind
 from govpost.errors import ValidationError
 
 
 def _kind(value: object) -> PeriodKind:
-    if isinstance(value, PeriodKind):
-        return value
-    try:
-        return PeriodKind(value)
-    except ValueError:
-        choices = ", ".join(repr(k.value) for k in PeriodKind)
-        raise ValidationError(f"period kind {value!r} is unknown; choose from {choices}") from None
+    return coerce_enum(PeriodKind, value, "period kind")
 
 
 def _start(value: object) -> date:
