@@ -20,7 +20,6 @@ read from a query and from a push is one event.
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Mapping
 from datetime import datetime
@@ -48,8 +47,9 @@ from govpost.carriers.ems.codes import (
 )
 from govpost.carriers.ems.envelope import decode_envelope
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
-from govpost.identifiers import TrackingNumber, mask_id_number, mask_mobile
+from govpost.identifiers import TrackingNumber
 from govpost.money import Money
+from govpost.privacy import scrub as _scrub
 from govpost.shipments import REVOKE_PREVIOUS, ShipmentStatus, TrackingEvent
 
 __all__ = [
@@ -64,11 +64,6 @@ __all__ = [
 ]
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
-#: Personal numbers in carrier text, found in one pass: an 18-character resident ID number
-#: (GB 11643), or a mainland mobile number.
-_PERSONAL = re.compile(
-    r"(?P<id>(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z]))|(?P<mobile>(?<!\d)1\d{10}(?!\d))"
-)
 _API_NAMES = {
     API_CREATE_ORDER: "create order",
     API_CANCEL: "cancel order",
@@ -79,16 +74,6 @@ _API_NAMES = {
 _DUPLICATE_WORDS = ("重复", "已存在")
 _STAMP = str.maketrans("", "", "-:T")
 _CANCELLED_WORDS = ("已取消", "已撤销")
-
-
-def _scrub(text: object) -> str:
-    """A carrier message made safe for errors and logs: ID and mobile numbers masked."""
-    return _PERSONAL.sub(_mask, str(text))
-
-
-def _mask(match: re.Match[str]) -> str:
-    number = match.group()
-    return mask_id_number(number) if match.group("id") else mask_mobile(number)
 
 
 def _malformed(what: str, raw: object, *, retryable: bool = True) -> CarrierError:

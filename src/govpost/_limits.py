@@ -1,0 +1,169 @@
+"""Bounds every reader of outside data shares (private).
+
+Outside data — carrier answers and pushes, bills, rate cards, wire documents — is read through
+these helpers so that no input, however hostile, escapes as a Python exception or costs more
+than its size:
+
+- :func:`load_json` refuses JSON nested deeper than :data:`MAX_DEPTH` *before* ``json`` recurses
+  (Python's reader would raise ``RecursionError`` near 1,000 levels), and refuses ``NaN`` and
+  ``Infinity``, which are not JSON;
+- :func:`check_depth` does the same bracket count for TOML text;
+- :func:`ascii_digits` is ``str.isdigit`` for ASCII only (``"²".isdigit()`` is true, and ``int()``
+  reads Arabic-Indic and full-width digits);
+- :func:`check_utf8` refuses text that cannot be encoded as UTF-8 (lone surrogates), so that
+  nothing accepted at a model's boundary fails later when it is sent or stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from govpost.errors import ValidationError
+
+__all__ = [
+    "MAX_DEPTH",
+    "ascii_digits",
+    "check_depth",
+    "check_utf8",
+    "load_json",
+]
+
+#: The deepest nesting of arrays and objects any reader accepts by default.
+MAX_DEPTH = 64
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_TOML_SKIP = re.compile(
+    r'"""(?:[^\\]|\\.)*?(?:"""|$)'  # multi-line basic string
+    r"|'''.*?(?:'''|$)"  # multi-line literal string
+    r'|"(?:[^"\\\n]|\\.)*"?'  # basic string
+    r"|'[^'\n]*'?"  # literal string
+    r"|#[^\n]*",  # comment
+    re.DOTALL,
+)
+_BRACKETS = re.compile(r"[\[\]{}]")
+# Only an escape can put a lone surrogate into parsed JSON (the text itself is valid str).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _depth(text: str, skip: re.Pattern[str]) -> int:
+    """The deepest bracket nesting of ``text`` outside what ``skip`` matches (strings, comments).
+
+    Linear in the size of the text: the regular expressions run in C, and the Python loop sees
+    only bracket characters.
+    """
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(skip.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def check_depth(text: str, *, what: str, max_depth: int = MAX_DEPTH, syntax: str = "json") -> None:
+    """Refuse ``text`` whose arrays and objects (tables) nest deeper than ``max_depth``.
+
+    Args:
+        text: JSON or TOML text.
+        what: names the document in the error ("the EMS answer").
+        max_depth: the deepest nesting allowed.
+        syntax: ``"json"`` or ``"toml"`` (which strings and comments to skip).
+
+    Raises:
+        ValidationError: the text nests too deeply.
+    """
+    deepest = _depth(text, _JSON_STRING if syntax == "json" else _TOML_SKIP)
+    if deepest > max_depth:
+        raise ValidationError(
+            f"{what} nests arrays or objects {deepest} deep, deeper than the limit of "
+            f"{max_depth}: no genuine document needs that; raise max_depth only if one does"
+        )
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(
+    text: str | bytes | bytearray,
+    *,
+    what: str,
+    max_depth: int = MAX_DEPTH,
+    parse_float: Callable[[str], Any] | None = None,
+) -> Any:
+    """Parse JSON from outside, bounded in depth, finite, valid UTF-8.
+
+    Args:
+        text: the document (bytes are decoded as UTF-8).
+        what: names the document in the error ("the EMS answer").
+        max_depth: the deepest nesting of arrays and objects allowed.
+        parse_float: as for :func:`json.loads` (``decimal.Decimal`` to keep amounts exact).
+
+    Raises:
+        ValidationError: not UTF-8, not JSON, nested too deeply, ``NaN``/``Infinity``, a number
+            with more than 4,300 digits, or a string holding a lone surrogate (``"\\ud800"``).
+    """
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"{what} is not UTF-8 text (byte {exc.start})") from None
+    else:
+        check_utf8(text, what)
+    check_depth(text, what=what, max_depth=max_depth)
+    try:
+        data = json.loads(text, parse_float=parse_float, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # NaN, huge integers, a depth check missed
+        raise ValidationError(f"{what} is not acceptable JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings(data, what)
+    return data
+
+
+def _check_strings(data: Any, what: str) -> None:
+    # json.loads decodes "\ud800" into a lone surrogate; such text breaks every later encode.
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            check_utf8(item, what)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                check_utf8(key, what)
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def check_utf8(value: str, what: str) -> str:
+    """``value`` unchanged, if it can be encoded as UTF-8 (it holds no lone surrogate).
+
+    Raises:
+        ValidationError: it cannot; the message gives the position, not the text.
+    """
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"{what} holds a character that is not valid Unicode text (a lone surrogate "
+                f"at position {exc.start}): send real characters, not escaped UTF-16 halves"
+            ) from None
+    return value
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more ASCII digits ``0``-``9`` and nothing else.
+
+    >>> ascii_digits("2024"), ascii_digits("²"), ascii_digits("٣"), ascii_digits("")
+    (True, False, False, False)
+    """
+    return text.isascii() and text.isdigit()
