@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest docs bench clean install
+.PHONY: demo test lint typecheck pytest fuzz docs bench clean install
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
+
+# Opt-in deep run: every fuzz suite with 10,000 examples per parser, property tests with 2,000.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(VENV)/bin/pytest tests
 
 docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html

@@ -33,7 +33,8 @@ from govpost.carriers.ems import (
     parse_reply,
     parse_track,
 )
-from govpost.carriers.ems.parse import parse_time
+from govpost.carriers.ems.codes import DUPLICATE_ORDER_CODES, UNCONFIRMED_DUPLICATE
+from govpost.carriers.ems.parse import MAX_ANSWER_CHARS, parse_time
 from govpost.errors import (
     CarrierError,
     GovpostError,
@@ -45,6 +46,7 @@ from govpost.money import Money
 from govpost.regions import Zone
 from govpost.shipments import REVOKE_PREVIOUS, ShipmentStatus
 from govpost.testing import push_body, sample_booking_request
+from tests.fuzzing import fuzz
 
 DATA = Path(__file__).parent / "data" / "ems"
 KEY = "TvaBgrhE46sft3nZlfe7xw=="
@@ -556,3 +558,266 @@ def test_parsers_raise_only_govpost_errors_on_junk(text: str) -> None:
         with warnings.catch_warnings(), contextlib.suppress(GovpostError):
             warnings.simplefilter("ignore", UnknownOpCodeWarning)
             parse(text)
+
+
+# --- total, bounded answer parsers (issue 7) -----------------------------------------------------
+
+QUOTE = QuoteRequest(origin="520102", destination="520302", weight_g=300)
+JUNK_REQUEST = sample_booking_request("JUNK-1")
+ANSWER_PARSERS = {
+    "parse_reply": lambda t: parse_reply(t, "020003"),
+    "parse_track": parse_track,
+    "parse_cancel": parse_cancel,
+    "parse_create_order": lambda t: parse_create_order(t, JUNK_REQUEST, received_at=NOW),
+    "parse_freight_estimate": lambda t: parse_freight_estimate(t, QUOTE),
+}
+GENUINE = [recorded(p.stem) for p in sorted(DATA.glob("*.json")) if p.stem != "push_trace_clear"]
+
+
+def parses_or_refuses(text: str) -> None:
+    """Every answer parser gives a result or a GovpostError for ``text``, nothing else."""
+    for parse in ANSWER_PARSERS.values():
+        with warnings.catch_warnings(), contextlib.suppress(GovpostError):
+            warnings.simplefilter("ignore", UnknownOpCodeWarning)
+            parse(text)
+
+
+def frame(body: object, code: str = "00000") -> str:
+    return json.dumps({"retCode": code, "retMsg": "成功", "retBody": body})
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 100_000])
+@pytest.mark.parametrize("where", ["frame", "retBody", "retBody object"])
+def test_deeply_nested_answers_are_malformed_not_recursion_errors(depth: int, where: str) -> None:
+    """Regression: JSON nested ~1,000 deep raised RecursionError."""
+    nested = "[" * depth + "]" * depth
+    text = {
+        "frame": '{"retCode":"00000","retBody":' + nested + "}",
+        "retBody": frame(nested),
+        "retBody object": '{"retCode":"00000","retBody":{"a":' + nested + "}}",
+    }[where]
+    for name, parse in ANSWER_PARSERS.items():
+        if name == "parse_cancel" and where == "retBody object":
+            continue  # a cancel reads only the code, and depth is refused before that
+        with pytest.raises(CarrierError) as info:
+            parse(text)
+        assert info.value.code == "malformed_response", name
+        assert "deeper than the limit of 64" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"retCode":"00000","retBody":"{\\"realFee\\": 1' + "0" * 5000 + '}"}',
+        '{"retCode":"00000","retBody":"{\\"realFee\\": NaN}"}',
+        '{"retCode":"00000","retBody":"{\\"realFee\\": 1e4000000000000000000}"}',
+        '{"retCode":"00000","serialNo":1.5e4000000000000000000}',
+        '{"retCode":"00000","retBody":"{\\"realFee\\": \\"\\\\ud800\\"}"}',
+        '{"retCode":"' + "0" * 33 + '"}',
+        '{"retCode":"00\\u000000"}',
+        '{"retCode": 0}',
+        "x" * (MAX_ANSWER_CHARS + 1),
+    ],
+)
+def test_hostile_answers_are_carrier_errors(text: str) -> None:
+    for name, parse in ANSWER_PARSERS.items():
+        with pytest.raises(CarrierError) as info:
+            parse(text)
+        assert info.value.retryable is (info.value.code == "malformed_response"), name
+        assert info.value.raw == text
+
+
+def test_non_ascii_digits_in_the_code_are_a_refusal_not_success() -> None:
+    text = '{"retCode":"' + "٠" * 5 + '","retMsg":"成功"}'  # Arabic-Indic zeros
+    assert parse_reply(text, "040001").ok is False
+    with pytest.raises(CarrierError) as info:
+        parse_track(text)
+    assert (info.value.code, info.value.retryable) == ("٠" * 5, False)
+
+
+@pytest.mark.parametrize(
+    "fee", ['"1E+400"', '"1e-999999999"', "1e400", '"١٢.٨٠"', '"-12.80"', '"Infinity"', '"x"']
+)
+def test_unreadable_fees_are_refused(fee: str) -> None:
+    text = frame('{"realFee": ' + fee + "}")
+    with pytest.raises(CarrierError, match="no readable 'realFee'") as info:
+        parse_freight_estimate(text, QUOTE)
+    assert info.value.code == "malformed_response"
+
+
+def test_a_numeric_waybill_is_read() -> None:
+    booking = parse_create_order(
+        frame('{"waybillNo": 1152012345801}'), sample_booking_request("X-1"), received_at=NOW
+    )
+    assert str(booking.tracking_number) == "1152012345801"
+
+
+@pytest.mark.parametrize("waybill", ['["1152012345801"]', "true", '"' + "1" * 100 + '"', "-1"])
+def test_a_waybill_that_is_not_a_number_is_malformed(waybill: str) -> None:
+    with pytest.raises(CarrierError) as info:
+        parse_create_order(
+            frame('{"waybillNo": ' + waybill + "}"), sample_booking_request("X-1"), received_at=NOW
+        )
+    assert info.value.code == "malformed_response"
+
+
+def test_a_long_carrier_message_is_cut_in_the_reply_and_kept_in_raw() -> None:
+    text = json.dumps({"retCode": "B00001", "retMsg": "错" * 5000})
+    reply = parse_reply(text, "020003")
+    assert reply.ret_msg == "错" * 1000
+    assert reply.raw == text
+
+
+# --- duplicates by code, not by wording ----------------------------------------------------------
+
+
+def test_only_a_duplicate_code_is_a_duplicate_order() -> None:
+    coded = parse_reply(recorded("create_order_duplicate"), "020003")
+    worded = parse_reply('{"retCode":"B00099","retMsg":"请勿重复提交"}', "020003")
+    assert (coded.is_duplicate_order, coded.mentions_duplicate) == (True, False)
+    assert (worded.is_duplicate_order, worded.mentions_duplicate) == (False, True)
+    assert "B00010" in DUPLICATE_ORDER_CODES
+
+
+@pytest.mark.parametrize(
+    ("message", "body"),
+    [
+        ("请勿重复提交", None),  # do not resubmit: said of an order never created
+        ("订单已存在", None),
+        ("订单已存在", '{"waybillNo":"1152012345801"}'),
+    ],
+)
+def test_duplicate_wording_without_a_duplicate_code_is_never_a_booking(
+    message: str, body: str | None
+) -> None:
+    """Regression: "请勿重复提交" was read as "duplicate order" of an order never created."""
+    text = json.dumps({"retCode": "B00099", "retMsg": message, "retBody": body})
+    with pytest.raises(CarrierError) as info:
+        parse_create_order(text, sample_booking_request("GZ-9"), received_at=NOW)
+    assert info.value.code == UNCONFIRMED_DUPLICATE == "duplicate_unconfirmed"
+    assert info.value.retryable is False
+    assert info.value.raw == text
+    assert "GZ-9" in str(info.value)
+    assert "not booked until confirmed" in str(info.value)
+    expected = "1152012345801" if body else None
+    assert parse_reply(str(info.value.raw), "020003").waybill == expected
+
+
+def test_a_refusal_without_duplicate_words_keeps_its_code() -> None:
+    with pytest.raises(CarrierError) as info:
+        parse_create_order(
+            recorded("create_order_invalid_mobile"), sample_booking_request("X"), received_at=NOW
+        )
+    assert info.value.code == "B00001"
+
+
+# --- fuzzing every answer parser -----------------------------------------------------------------
+
+#: Digits that are not ASCII, and text that looks like numbers to str.isdigit or int().
+ODD_DIGITS = ["٣", "２", "²", "߀", "𝟗", "Ⅻ", "1e400", "1" * 5000, "-0", "NaN", "0x1F"]
+
+
+@st.composite
+def mutated_answers(draw: st.DrawFn) -> str:
+    """A genuine answer with a few edits: to its text, or to its retBody before re-sealing."""
+    text = draw(st.sampled_from(GENUINE))
+    inner = draw(st.booleans())
+    document = json.loads(text)
+    target = document["retBody"] if inner and isinstance(document["retBody"], str) else text
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(target)))
+        end = draw(st.integers(at, min(len(target), at + 40)))
+        edit = draw(st.sampled_from(["delete", "insert", "duplicate", "digits", "nest", "number"]))
+        if edit == "delete":
+            target = target[:at] + target[end:]
+        elif edit == "insert":
+            target = target[:at] + draw(st.text(max_size=12)) + target[at:]
+        elif edit == "duplicate":
+            target = target[:at] + target[at:end] * draw(st.integers(2, 50)) + target[at:]
+        elif edit == "digits":
+            odd = draw(st.sampled_from(ODD_DIGITS))
+            target = (
+                target[:at]
+                + "".join(odd if c.isdigit() else c for c in target[at:end])
+                + target[end:]
+            )
+        elif edit == "nest":
+            depth = draw(st.integers(1, 200))
+            target = target[:at] + "[" * depth + target[at:end] + "]" * depth + target[end:]
+        else:
+            target = target[:at] + draw(st.sampled_from(ODD_DIGITS)) + target[end:]
+    if target is text or not inner:
+        return target
+    document["retBody"] = target
+    return json.dumps(document, ensure_ascii=draw(st.booleans()))
+
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from(ODD_DIGITS)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=6,
+)
+known_keys = st.sampled_from(
+    ["waybillNo", "opCode", "opTime", "realFee", "totalFee", "responseItems", "traces"]
+)
+bodies = st.recursive(
+    json_values,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(known_keys, inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@fuzz
+@given(st.text(max_size=400) | st.binary(max_size=200).map(lambda b: b.decode("latin-1")))
+def test_answer_parsers_are_total_on_random_text(text: str) -> None:
+    """Whatever text EMS sends, every answer parser gives a result or a GovpostError."""
+    parses_or_refuses(text)
+
+
+@fuzz
+@given(mutated_answers())
+def test_answer_parsers_are_total_on_mutated_genuine_answers(text: str) -> None:
+    """Recorded answers of EMS with edits (deletions, nesting, odd digits) never crash a parser."""
+    parses_or_refuses(text)
+
+
+@fuzz
+@given(
+    st.sampled_from(["00000", "B00010", "B00099", "S00001", "٠٠٠٠٠", ""]),
+    st.sampled_from(["成功", "请勿重复提交", "订单已存在", "已取消", ""]) | st.text(max_size=20),
+    bodies,
+    st.sampled_from(["string", "object", "absent"]),
+)
+def test_answer_parsers_are_total_on_generated_frames(
+    code: str, message: str, body: object, shape: str
+) -> None:
+    """Frames with any code, message and retBody (as JSON text, inline, or none) never crash."""
+    document: dict[str, Any] = {"retCode": code, "retMsg": message}
+    if shape == "string":
+        document["retBody"] = json.dumps(body)
+    elif shape == "object":
+        document["retBody"] = body
+    parses_or_refuses(json.dumps(document))
+
+
+@fuzz
+@given(
+    st.integers(1, 1500),
+    st.sampled_from(["[", '{"a":', '[{"waybillNo":']),
+    st.booleans(),
+)
+def test_answer_parsers_are_total_on_deep_nesting(depth: int, opener: str, inner: bool) -> None:
+    """Nesting of any depth, closed or not, is read or refused, never a RecursionError."""
+    closer = {"[": "]", '{"a":': "}", '[{"waybillNo":': "}]"}[opener]
+    nested = opener * depth + "1" + closer * depth
+    text = frame(nested) if inner else '{"retCode":"00000","retBody":' + nested + "}"
+    parses_or_refuses(text)
+    parses_or_refuses(text[: len(text) // 2])

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govpost.carriers import PushMessage
+from govpost.carriers import Capability, PushMessage
 from govpost.carriers.ems import EmsCarrier, parse_track
 from govpost.carriers.sandbox import SandboxCarrier
 from govpost.carriers.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    MemorySeenIds,
     PushInbox,
     WebhookVerifier,
     sign_request,
@@ -29,6 +30,8 @@ from govpost.testing import DEFAULT_SIGN_KEY, push_body, sample_booking_request
 
 DATA = Path(__file__).parent / "data" / "ems"
 T0 = 1_717_380_000
+#: A week after the recorded EMS traces (3–4 June 2024): inside the inbox's age window.
+NOW = datetime(2024, 6, 10, tzinfo=UTC)
 BODY = b'{"events": []}'
 
 
@@ -111,7 +114,9 @@ class Recorder:
     """A push carrier whose messages are given in advance (verification: a flag)."""
 
     name = "recorder"
-    capabilities = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
+    pushes_authenticated = True
+    clock = staticmethod(lambda: NOW)
 
     def __init__(self, message: PushMessage) -> None:
         self.message = message
@@ -129,7 +134,7 @@ def delivered_events() -> tuple[Any, ...]:
 def test_inbox_ignores_seen_messages_and_events() -> None:
     events = delivered_events()
     carrier = Recorder(PushMessage(message_id="M1", events=events[:3]))
-    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    inbox = PushInbox(carrier)
     assert inbox.receive(b"ok", {}) == events[:3]
     assert inbox.receive(b"ok", {}) == ()
     carrier.message = PushMessage(message_id="M2", events=events[2:5])
@@ -138,26 +143,29 @@ def test_inbox_ignores_seen_messages_and_events() -> None:
 
 def test_inbox_remembers_nothing_from_a_refused_push() -> None:
     events = delivered_events()
-    inbox = PushInbox(Recorder(PushMessage(message_id="M1", events=events)))  # type: ignore[arg-type]
+    inbox = PushInbox(Recorder(PushMessage(message_id="M1", events=events)))
     with pytest.raises(WebhookVerificationError):
         inbox.receive(b"tampered", {})
     assert inbox.receive(b"ok", {}) == events
 
 
 def test_inbox_memory_is_bounded() -> None:
+    """Beyond its capacity the inbox forgets the oldest ids; a forgotten event comes out again."""
     events = delivered_events()
-    carrier = Recorder(PushMessage(message_id=None, events=events[:2]))
-    inbox = PushInbox(carrier, capacity=1)  # type: ignore[arg-type]
-    assert inbox.receive(b"ok", {}) == events[:2]
-    # Only the last id fits: the first was forgotten, and then the second one evicted too.
-    assert inbox.receive(b"ok", {}) == events[:2]
-    carrier.message = PushMessage(message_id=None, events=events[1:2])
-    assert inbox.receive(b"ok", {}) == ()
+    carrier = Recorder(PushMessage(message_id=None, events=events[:3]))
+    inbox = PushInbox(carrier, capacity=2)
+    assert inbox.receive(b"ok", {}) == events[:3]
+    assert isinstance(inbox.seen, MemorySeenIds)
+    assert len(inbox.seen) == 2
+    assert inbox.receive(b"ok", {}) == events[:1]  # only the oldest was forgotten
+    assert inbox.receive(b"ok", {}) == events[1:2]  # remembering it again evicted the next
 
 
 def test_inbox_capacity_must_be_positive() -> None:
     with pytest.raises(ValidationError):
         PushInbox(SandboxCarrier(), capacity=0)
+    with pytest.raises(ValidationError, match="not both"):
+        PushInbox(SandboxCarrier(), capacity=10, seen=MemorySeenIds())
 
 
 # --- pushes applied to shipments (with Shipment.apply) -------------------------------------------
@@ -195,8 +203,10 @@ def test_burst_of_duplicated_out_of_order_pushes_gives_the_clean_final_state(
     order = data.draw(st.permutations(range(len(traces))))
     extra = data.draw(st.lists(st.sampled_from(range(len(traces))), max_size=12))
     burst = data.draw(st.permutations([*order, *extra]))
-    ems = EmsCarrier(sender_no="1", authorization="a", sign_key=DEFAULT_SIGN_KEY)
-    inbox = PushInbox(ems)
+    ems = EmsCarrier(sender_no="1", authorization="a", sign_key=DEFAULT_SIGN_KEY, clock=lambda: NOW)
+    # No EMS server here: these tests are about order and duplicates, not confirmation (for
+    # that, see tests/test_push_security.py).
+    inbox = PushInbox(ems, confirm_terminal=False)
     shipment = booked_shipment(traces[0]["waybillNo"])
     for body in ems_pushes(traces, burst):
         fresh = inbox.receive(body, {"Content-Type": "application/json"})
@@ -221,8 +231,10 @@ def test_same_event_under_a_new_serial_no_is_still_applied_once() -> None:
 
 def test_tampered_push_is_refused_and_leaves_state_untouched() -> None:
     _, traces = clean_state()
-    ems = EmsCarrier(sender_no="1", authorization="a", sign_key=DEFAULT_SIGN_KEY)
-    inbox = PushInbox(ems)
+    ems = EmsCarrier(sender_no="1", authorization="a", sign_key=DEFAULT_SIGN_KEY, clock=lambda: NOW)
+    # No EMS server here: these tests are about order and duplicates, not confirmation (for
+    # that, see tests/test_push_security.py).
+    inbox = PushInbox(ems, confirm_terminal=False)
     shipment = booked_shipment(traces[0]["waybillNo"])
     shipment = shipment.apply(*inbox.receive(ems_pushes(traces, [0])[0], {}))
     before = shipment

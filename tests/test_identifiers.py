@@ -537,3 +537,46 @@ def test_any_text_gives_a_govpost_error_or_a_value(text: str) -> None:
 def test_s10_strategy_check_digit_matches_govpost() -> None:
     """The strategies compute check digits independently; both agree on the published vector."""
     assert s10_check("47312482") == s10_check_digit("47312482") == 9
+
+
+# --- messages about junk show no personal data (issue 7) ---------------------------------------
+
+
+def test_a_mobile_that_is_not_even_digits_is_not_shown() -> None:
+    """Regression: the mask of junk showed its first characters, here a name (欧阳娜)."""
+    with pytest.raises(ValidationError) as info:
+        validate_mobile("欧阳娜娜 139 8521 2345")
+    assert str(info.value) == (
+        "mobile number of 18 characters holds something other than digits, spaces, dashes, "
+        "brackets and a leading '+': write 11 digits starting with 1, such as '138 0013 8000', "
+        "optionally with +86 (the value is not shown: it may be personal data)"
+    )
+
+
+def test_an_id_number_that_is_not_digits_is_not_shown() -> None:
+    """Regression: an 18-character text was masked as an ID number, showing its first six
+    characters (here a name)."""
+    with pytest.raises(ValidationError) as info:
+        validate_id_number("张三 5201021990030712")
+    assert str(info.value) == (
+        "ID number of 18 characters has character 1 (not counting spaces) where a digit "
+        "belongs: write 17 digits followed by a check character 0-9 or X (the value is not "
+        "shown: it may be personal data)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "shown"),
+    [
+        (lambda: validate_uscc("张三 139 8521 2345"), "USCC '**139****2345' has 13 characters"),
+        (lambda: validate_uscc(13985212345), "USCC 139****2345 of type int is not text"),
+        (lambda: TrackingNumber.parse("139 8521 2345"), "tracking number '139****2345' has 11"),
+        (lambda: TrackingNumber.parse("86 139 8521 2345"), "tracking number '86139****2345' is"),
+        (lambda: s10_check_digit("13985212345"), "S10 serial '139****2345' must be"),
+    ],
+)
+def test_identifiers_show_junk_scrubbed(call: Any, shown: str) -> None:
+    """A mobile typed into a tracking-number or USCC field is shown masked, a name as ``*``."""
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert str(info.value).startswith(shown)

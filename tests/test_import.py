@@ -32,7 +32,7 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 def test_version_is_the_package_version() -> None:
     from importlib.metadata import version
 
-    assert govpost.__version__ == version("govpost") == "0.1.0"
+    assert govpost.__version__ == version("govpost") == "0.2.0.dev0"
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
@@ -40,7 +40,16 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         govpost.no_such_name  # type: ignore[attr-defined]  # noqa: B018
 
 
-FOUNDATION = ["money", "identifiers", "regions", "calendar", "centers", "serialization", "errors"]
+FOUNDATION = [
+    "money",
+    "identifiers",
+    "privacy",
+    "regions",
+    "calendar",
+    "centers",
+    "serialization",
+    "errors",
+]
 
 
 @pytest.mark.parametrize("module_name", FOUNDATION)

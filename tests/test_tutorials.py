@@ -1,4 +1,4 @@
-"""Every tutorial runs as written and prints what it shows.
+"""Every tutorial (and the security page) runs as written and prints what it shows.
 
 Each ``python`` block of a page runs in one namespace, in order; when a ``text`` block follows,
 it is what the page promises the code prints, and the test compares it line by line.
@@ -15,6 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = sorted((ROOT / "docs" / "tutorial").glob("*.md"))
+#: Pages outside the tutorials whose code is held to the same promise.
+PAGES = [*TUTORIALS, ROOT / "docs" / "security.md"]
 
 
 def blocks(page: Path) -> list[tuple[str, str]]:
@@ -22,7 +24,7 @@ def blocks(page: Path) -> list[tuple[str, str]]:
     return [(m[1], m[2]) for m in re.finditer(r"```(python|text)\n(.*?)```", text, re.S)]
 
 
-@pytest.mark.parametrize("page", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_tutorial_blocks_run_and_print_what_the_page_shows(
     page: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

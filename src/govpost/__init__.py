@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         validate_mobile,
         validate_uscc,
     )
+    from govpost.privacy import ScrubbingFilter, scrub
     from govpost.regions import AdminLevel, Division, Zone, zone_between
     from govpost.serialization import from_json, to_json
     from govpost.settlement import (
@@ -113,6 +114,7 @@ _LAZY: dict[str, str] = {
     "Recipient": "govpost.shipments",
     "ReconciliationReport": "govpost.settlement",
     "ReturnPolicy": "govpost.agreements",
+    "ScrubbingFilter": "govpost.privacy",
     "ServiceCenter": "govpost.centers",
     "SettlementStatement": "govpost.settlement",
     "Shipment": "govpost.shipments",
@@ -133,6 +135,7 @@ _LAZY: dict[str, str] = {
     "mask_name": "govpost.identifiers",
     "reconcile": "govpost.settlement",
     "s10_check_digit": "govpost.identifiers",
+    "scrub": "govpost.privacy",
     "settle": "govpost.settlement",
     "to_json": "govpost.serialization",
     "validate_id_number": "govpost.identifiers",
@@ -188,6 +191,7 @@ __all__ = [
     "Recipient",
     "ReconciliationReport",
     "ReturnPolicy",
+    "ScrubbingFilter",
     "ServiceCenter",
     "SettlementError",
     "SettlementStatement",
@@ -215,6 +219,7 @@ __all__ = [
     "mask_name",
     "reconcile",
     "s10_check_digit",
+    "scrub",
     "settle",
     "to_json",
     "validate_id_number",

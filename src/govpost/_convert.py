@@ -1,32 +1,75 @@
-"""The cattrs converter that owns govpost's wire format (private: use govpost.serialization)."""
+"""The cattrs converter that owns govpost's wire format (private: use govpost.serialization).
+
+Every hook is total: whatever JSON value it is given, it returns the value or raises a
+:class:`~govpost.errors.ValidationError` (which :mod:`govpost.serialization` turns into a
+``DeserializationError`` naming the path). The bounds it enforces, and what it writes, are
+the same both ways, so that whatever ``to_json`` writes ``from_json`` reads:
+
+- numbers written in strings (money amounts, decimals) use ASCII digits only — ``Decimal``
+  and ``int`` would read Arabic-Indic or full-width digits — in a plain grammar: ``-12.50``,
+  and for decimals also ``1E-7``;
+- money amounts are below :data:`MAX_AMOUNT` in size; JSON integers are within
+  :data:`MAX_INT` (the range every JSON reader holds exactly);
+- dates and timestamps lie in the years :data:`YEARS`, so that no later arithmetic on them
+  (a period's end, a time zone conversion) overflows;
+- text is valid Unicode (no lone surrogate), and identifiers (divisions, tracking numbers)
+  are ASCII.
+"""
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.v import format_exception as _cattrs_format_exception
 
 from govpost._fields import coerce_enum, short
+from govpost._limits import check_utf8
 from govpost.errors import GovpostError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money, _to_decimal
+from govpost.privacy import scrub
 from govpost.regions import Division
+
+#: Money amounts on the wire are below 10^15 yuan in size: far beyond any budget, within what
+#: the store's NUMERIC(18, 2) holds.
+MAX_AMOUNT = Decimal(10) ** 15
+
+#: JSON integers on the wire lie within ±(2^53 − 1), which every JSON reader holds exactly.
+MAX_INT = 2**53 - 1
+
+#: The years of dates and timestamps on the wire.
+YEARS = range(1900, 9999)
+
+#: The longest number written in a string that the wire format reads.
+_MAX_NUMBER_TEXT = 100
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ISO_TEXT = 64  # longer than any ISO 8601 date or timestamp
+
+
+def _check_amount(amount: Decimal, what: str) -> None:
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValidationError(
+            f"{what} {short(format(amount, 'f'))} is 10^15 or more in size: the wire format "
+            f"holds amounts below that; check the units"
+        )
 
 
 def _structure_money(value: object, _: type) -> Money:
     if not isinstance(value, dict):
         raise ValidationError(
             f'money must be an object like {{"amount": "12.50", "currency": "CNY"}}, '
-            f"got {type(value).__name__}"
+            f"got a JSON {_json_type(value)}"
         )
     if set(value) - {"amount", "currency"}:
-        extra = ", ".join(sorted(map(str, set(value) - {"amount", "currency"})))
+        extra = ", ".join(sorted(short(k) for k in set(value) - {"amount", "currency"})[:3])
         raise ValidationError(f"money has unexpected keys {extra}; only amount and currency")
     if "amount" not in value:
         raise ValidationError('money needs an "amount" such as "12.50"')
@@ -36,13 +79,38 @@ def _structure_money(value: object, _: type) -> Money:
             f'money amount {short(amount)} must be a JSON string such as "12.50", so that no '
             f"JSON reader turns it into a binary float"
         )
-    return Money(amount, value.get("currency", "CNY"))
+    if len(amount) > _MAX_NUMBER_TEXT or not _AMOUNT.fullmatch(amount):
+        raise ValidationError(
+            f'money amount {short(amount)} is not a number written like "12.50" or "-3": ASCII '
+            f"digits, an optional minus sign and decimal point, nothing else"
+        )
+    money = Money(amount, value.get("currency", "CNY"))
+    _check_amount(money.amount, "money amount")
+    return money
+
+
+def _unstructure_money(value: Money) -> dict[str, str]:
+    _check_amount(value.amount, "money amount")
+    return {"amount": value.to_str(), "currency": value.currency}
 
 
 def _structure_decimal(value: object, _: type) -> Decimal:
-    if not isinstance(value, str | int) or isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValidationError(f'decimal {short(value)} must be written as a string such as "0.85"')
+    if isinstance(value, str) and (len(value) > _MAX_NUMBER_TEXT or not _DECIMAL.fullmatch(value)):
+        raise ValidationError(
+            f'decimal {short(value)} is not written like "0.85" or "1E-7": ASCII digits, an '
+            f"optional sign, decimal point and exponent, nothing else"
+        )
     return _to_decimal(value, "decimal")
+
+
+def _check_year(value: date, label: str) -> None:
+    if value.year not in YEARS:
+        raise ValidationError(
+            f"{label} is in the year {value.year}: the wire format holds dates and "
+            f"timestamps from {YEARS.start} to {YEARS.stop - 1}"
+        )
 
 
 def _structure_datetime(value: object, _: type) -> datetime:
@@ -52,15 +120,18 @@ def _structure_datetime(value: object, _: type) -> datetime:
             f"e.g. '2018-06-01T09:30:00+08:00'"
         )
     try:
-        parsed = datetime.fromisoformat(value)
+        if len(value) > _ISO_TEXT:
+            raise ValueError("too long")
+        parsed = datetime.fromisoformat(value)  # reads ASCII digits only
     except ValueError:
         raise ValidationError(
             f"timestamp {short(value)} is not ISO 8601; write e.g. '2018-06-01T09:30:00+08:00'"
         ) from None
     if parsed.tzinfo is None:
         raise ValidationError(
-            f"timestamp {value!r} has no UTC offset; add one, e.g. '+08:00' for Asia/Shanghai"
+            f"timestamp {short(value)} has no UTC offset; add one, e.g. '+08:00' for Asia/Shanghai"
         )
+    _check_year(parsed, f"timestamp {short(value)}")
     return parsed
 
 
@@ -70,6 +141,7 @@ def _unstructure_datetime(value: datetime) -> str:
             f"cannot write the naive datetime {value.isoformat()}: attach a timezone, e.g. "
             f"tzinfo=ZoneInfo('Asia/Shanghai')"
         )
+    _check_year(value, f"cannot write {value.isoformat()}: it")
     return value.isoformat()
 
 
@@ -77,9 +149,18 @@ def _structure_date(value: object, _: type) -> date:
     if not isinstance(value, str):
         raise ValidationError(f"date {short(value)} must be a string such as '2018-06-01'")
     try:
-        return date.fromisoformat(value)
+        if len(value) > _ISO_TEXT:
+            raise ValueError("too long")
+        parsed = date.fromisoformat(value)  # reads ASCII digits only
     except ValueError:
         raise ValidationError(f"date {short(value)} is not a date like '2018-06-01'") from None
+    _check_year(parsed, f"date {short(value)}")
+    return parsed
+
+
+def _unstructure_date(value: date) -> str:
+    _check_year(value, f"cannot write {value.isoformat()}: it")
+    return value.isoformat()
 
 
 def _structure_str(value: object, _: type) -> str:
@@ -88,7 +169,24 @@ def _structure_str(value: object, _: type) -> str:
         raise ValidationError(
             f"expected a string, got a JSON {_json_type(value)}: write the value in quotes"
         )
-    return value
+    return check_utf8(value, "the string")
+
+
+def _structure_division(value: object, _: type) -> Division:
+    if not isinstance(value, str) or not value.isascii():
+        raise ValidationError(
+            f"division {short(value)} must be a string of six ASCII digits such as '520100'"
+        )
+    return Division.parse(value)
+
+
+def _structure_tracking(value: object, _: type) -> TrackingNumber:
+    if not isinstance(value, str) or not value.isascii():
+        raise ValidationError(
+            f"tracking number {short(value)} must be a string of ASCII letters and digits such "
+            f"as 'EA123456785CN'"
+        )
+    return TrackingNumber(value=value)
 
 
 def _json_type(value: object) -> str:
@@ -102,6 +200,16 @@ def _structure_int(value: object, _: type) -> int:
         raise ValidationError(
             f"expected an integer, got {type(value).__name__} {short(value)}: write a whole "
             f"number without quotes, such as 250"
+        )
+    _check_int(value)
+    return value
+
+
+def _check_int(value: int) -> int:
+    if not -MAX_INT <= value <= MAX_INT:
+        raise ValidationError(
+            f"integer {short(value)} is beyond ±(2^53 − 1), the range the wire format holds "
+            f"(every JSON reader holds it exactly)"
         )
     return value
 
@@ -133,22 +241,39 @@ def format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, GovpostError):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return f"unexpected fields {', '.join(sorted(exc.extra_fields))}"
-    return _cattrs_format_exception(exc, type_)
+        # Keys are outside text: shown scrubbed and cut, at most three of them.
+        names = sorted(short(name) for name in exc.extra_fields)
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        return f"unexpected fields {', '.join(names[:3])}{more}"
+    # cattrs' wording may quote the bad value as it is: scrubbed, printable, cut.
+    wording = scrub(_cattrs_format_exception(exc, type_))
+    wording = wording.encode("utf-8", "backslashreplace").decode("utf-8")
+    return wording if len(wording) <= 200 else wording[:197] + "..."
+
+
+def _is_literal(cls: Any) -> bool:
+    return getattr(cls, "__origin__", None) is Literal
+
+
+def _structure_literal(value: object, cls: Any) -> Any:
+    choices: tuple[Any, ...] = cls.__args__
+    if isinstance(value, bool) or value not in choices:
+        raise ValidationError(f"{short(value)} is not one of {', '.join(repr(c) for c in choices)}")
+    return value
 
 
 def build() -> cattrs.Converter:
     """A new converter with every govpost hook registered."""
     conv = cattrs.Converter(forbid_extra_keys=True)
     hooks: list[tuple[type, Callable[[Any], Any], Callable[[Any, Any], Any]]] = [
-        (Money, lambda m: {"amount": m.to_str(), "currency": m.currency}, _structure_money),
+        (Money, _unstructure_money, _structure_money),
         (Decimal, str, _structure_decimal),
         (datetime, _unstructure_datetime, _structure_datetime),
-        (date, date.isoformat, _structure_date),
-        (Division, lambda d: d.code, lambda v, _: Division.parse(v)),
-        (TrackingNumber, str, lambda v, _: TrackingNumber(value=v)),
+        (date, _unstructure_date, _structure_date),
+        (Division, lambda d: d.code, _structure_division),
+        (TrackingNumber, str, _structure_tracking),
         (str, str, _structure_str),
-        (int, int, _structure_int),
+        (int, _check_int, _structure_int),
         (bool, bool, _structure_bool),
     ]
     for cls, unstructure, structure in hooks:
@@ -157,5 +282,6 @@ def build() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
     )
+    conv.register_structure_hook_func(_is_literal, _structure_literal)
     conv.register_unstructure_hook_func(_is_frozenset, _sorted_values)
     return conv

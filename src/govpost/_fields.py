@@ -11,16 +11,29 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
+from govpost._limits import check_utf8
 from govpost.errors import ValidationError
+from govpost.privacy import scrub
 from govpost.regions import Division
 
 E = TypeVar("E", bound=enum.Enum)
 
 
-def short(value: object) -> str:
-    """``repr(value)`` cut to 40 characters, for error messages about junk input."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def short(value: object, width: int = 40) -> str:
+    """``repr(value)`` scrubbed and cut to ``width`` characters: how a message shows junk input.
+
+    Junk may be personal data typed into the wrong field, so the recognisable personal numbers
+    in it are masked (:func:`govpost.privacy.scrub`) — before the cut, so that a cut never
+    leaves half a number unrecognised. ``repr`` escapes what cannot be printed (a lone
+    surrogate), so the message can always be encoded.
+
+    >>> short("call 13985212345"), short("x" * 50)
+    ("'call 139****2345'", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...")
+    """
+    # A number with separators spans well under 80 characters, so scrubbing this much of the
+    # repr finds every number that starts within the width, without scanning megabytes.
+    text = scrub(repr(value)[: width + 80])
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def coerce_enum(kind: type[E], value: object, what: str | None = None) -> E:
@@ -67,10 +80,22 @@ def aware(value: object, what: str = "timestamp") -> datetime:
 
 
 def text(value: object, what: str, *, max_len: int) -> str:
-    """A stripped, non-empty string of at most ``max_len`` characters."""
+    """A stripped, non-empty string of at most ``max_len`` characters, valid Unicode.
+
+    The value is never shown in the message: text fields hold names and addresses.
+
+    Raises:
+        ValidationError: not a str, blank, too long, or holding a lone surrogate (which could
+            never be sent to a carrier nor stored).
+    """
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
         raise ValidationError(f"{what} must be a non-empty string of at most {max_len} characters")
-    return value.strip()
+    return check_utf8(value, what).strip()
+
+
+def optional_text(value: object, what: str, *, max_len: int) -> str | None:
+    """``None``, or :func:`text`."""
+    return None if value is None else text(value, what, max_len=max_len)
 
 
 def division(value: object) -> Division:

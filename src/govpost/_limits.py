@@ -34,16 +34,21 @@ __all__ = [
 #: The deepest nesting of arrays and objects any reader accepts by default.
 MAX_DEPTH = 64
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+# Possessive: a 10 MiB string is skipped in one linear pass, without a backtracking stack.
+_JSON_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
 _TOML_SKIP = re.compile(
     r'"""(?:[^\\]|\\.)*?(?:"""|$)'  # multi-line basic string
     r"|'''.*?(?:'''|$)"  # multi-line literal string
-    r'|"(?:[^"\\\n]|\\.)*"?'  # basic string
+    r'|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?'  # basic string (possessive: no backtracking stack)
     r"|'[^'\n]*'?"  # literal string
     r"|#[^\n]*",  # comment
     re.DOTALL,
 )
 _BRACKETS = re.compile(r"[\[\]{}]")
+# TOML nests tables with dotted keys too (a.b.c = 1, [a.b.c]); tomllib's cost grows with the
+# square of a key's length. With blanks removed, a run of dot-separated words is one key.
+_BLANKS = re.compile(r"[ \t]+")
+_DOTTED = re.compile(r"\.(?:[A-Za-z0-9_+:-]*\.)*")
 # Only an escape can put a lone surrogate into parsed JSON (the text itself is valid str).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -71,12 +76,18 @@ def check_depth(text: str, *, what: str, max_depth: int = MAX_DEPTH, syntax: str
         text: JSON or TOML text.
         what: names the document in the error ("the EMS answer").
         max_depth: the deepest nesting allowed.
-        syntax: ``"json"`` or ``"toml"`` (which strings and comments to skip).
+        syntax: ``"json"`` or ``"toml"`` (which strings and comments to skip; in TOML a
+            dotted key such as ``a.b.c`` nests as deep as its parts).
 
     Raises:
         ValidationError: the text nests too deeply.
     """
     deepest = _depth(text, _JSON_STRING if syntax == "json" else _TOML_SKIP)
+    if syntax == "toml":
+        squeezed = _BLANKS.sub("", _TOML_SKIP.sub("", text))
+        # A key of k dots nests k + 1 tables.
+        keys = (match.group().count(".") + 1 for match in _DOTTED.finditer(squeezed))
+        deepest = max(deepest, max(keys, default=0))
     if deepest > max_depth:
         raise ValidationError(
             f"{what} nests arrays or objects {deepest} deep, deeper than the limit of "
@@ -94,6 +105,7 @@ def load_json(
     what: str,
     max_depth: int = MAX_DEPTH,
     parse_float: Callable[[str], Any] | None = None,
+    check_strings: bool = True,
 ) -> Any:
     """Parse JSON from outside, bounded in depth, finite, valid UTF-8.
 
@@ -102,6 +114,8 @@ def load_json(
         what: names the document in the error ("the EMS answer").
         max_depth: the deepest nesting of arrays and objects allowed.
         parse_float: as for :func:`json.loads` (``decimal.Decimal`` to keep amounts exact).
+        check_strings: refuse lone surrogates here; ``False`` leaves that to a caller that
+            checks every string where it can name its place (the wire format names the path).
 
     Raises:
         ValidationError: not UTF-8, not JSON, nested too deeply, ``NaN``/``Infinity``, a number
@@ -112,7 +126,7 @@ def load_json(
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValidationError(f"{what} is not UTF-8 text (byte {exc.start})") from None
-    else:
+    elif check_strings:
         check_utf8(text, what)
     check_depth(text, what=what, max_depth=max_depth)
     try:
@@ -123,7 +137,11 @@ def load_json(
         ) from None
     except (ValueError, RecursionError) as exc:  # NaN, huge integers, a depth check missed
         raise ValidationError(f"{what} is not acceptable JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(text):
+    except ArithmeticError:  # parse_float=Decimal read "1e4000000000000000000"
+        raise ValidationError(
+            f"{what} is not acceptable JSON: a number's exponent is out of range"
+        ) from None
+    if check_strings and _SURROGATE_ESCAPE.search(text):
         _check_strings(data, what)
     return data
 

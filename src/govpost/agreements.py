@@ -50,11 +50,13 @@ from typing import Any, Self
 
 import attrs
 
-from govpost._fields import aware, coerce_enum
+from govpost._fields import aware, coerce_enum, short
+from govpost._limits import MAX_DEPTH, check_depth, check_utf8
 from govpost.centers import BusinessLine
 from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
 from govpost.money import Money, _to_decimal
 from govpost.regions import Zone
+from govpost.shipments import MAX_WEIGHT_G as _MAX_WEIGHT_G
 from govpost.shipments import Direction, Shipment
 
 __all__ = [
@@ -81,10 +83,11 @@ __all__ = [
     "business_date",
 ]
 
-#: The heaviest piece govpost prices, in grams (a shipment's weight is at most this).
+#: The heaviest piece govpost prices, in grams: :data:`govpost.shipments.MAX_WEIGHT_G`, the
+#: most a shipment may weigh.
 #:
 #: .. versionadded:: 0.1.0
-MAX_WEIGHT_G = 1_000_000
+MAX_WEIGHT_G = _MAX_WEIGHT_G
 
 
 @functools.cache
@@ -118,9 +121,7 @@ def business_date(value: date | datetime) -> date:
 # --- validation helpers ---------------------------------------------------------------------------
 
 
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+_short = short
 
 
 def _grams(what: str, *, minimum: int = 1) -> Any:
@@ -173,7 +174,7 @@ def _text(what: str) -> Any:
             raise ValidationError(
                 f"{what} {_short(value)} must be a non-empty string of at most 300 characters"
             )
-        return value.strip()
+        return check_utf8(value.strip(), what)
 
     return convert
 
@@ -346,57 +347,95 @@ def _zone_tuple(kind: type[Any], what: str) -> Any:
     return convert
 
 
-def _first_inversion(near: ZoneStep, far: ZoneStep) -> int | None:
-    """The lightest weight at which ``far`` is cheaper than ``near``, or ``None``.
+def _integers(*amounts: Money) -> list[int]:
+    """``amounts`` as integers over one common denominator (exact: Decimals are ratios)."""
+    ratios = [m.amount.as_integer_ratio() for m in amounts]
+    common = math.lcm(*(den for _, den in ratios))
+    return [num * (common // den) for num, den in ratios]
 
-    Both prices are step functions of the weight. ``far`` is constant on its blocks
-    ``B_0 = [1, far.first_g]`` and ``B_k = (w_(k-1), w_k]`` with ``w_k = far.first_g +
-    k·far.step_g``, where ``near`` (non-decreasing) is highest at the right end ``w_k``; so the
-    lightest block with an inversion is the lightest ``k`` with ``far(w_k) < near(w_k)``. Once
-    ``w_k`` passes ``near.first_g``, ``d(k) = far(w_k) - near(w_k)`` changes by the same amount
-    every ``p = near.step_g / gcd(near.step_g, far.step_g)`` blocks: it is linear along each
-    residue class of ``k`` mod ``p``, so the first negative ``k`` of a class is solved for, not
-    searched (before that, ``near`` is flat and ``far`` rising: only ``k = 0`` can invert).
-    Within the block found, the lightest weight is where ``near`` first rises above ``far``'s
-    price. Exact, in at most ``p`` steps, without walking every gram.
+
+def _first_below(n: int, m: int, a: int, b: int, coef: int, slope: int, bound: int) -> int | None:
+    """The least ``x`` in ``[0, n)`` with ``coef·⌊(a·x + b)/m⌋ + slope·x < bound``, or ``None``.
+
+    ``m`` is positive; everything else is any integer. A Euclid-like descent, O(log m) steps
+    of constant work (plus one O(log n) bisection when the function is monotone): on each
+    level ``y`` of the floor the function is linear in ``x``, so only one end of each level can
+    be the first to fall below ``bound`` — its left end when the linear part rises, its right
+    end when it falls — and those ends are themselves ``⌊(m·y + c)/a⌋``, the same problem with
+    ``a`` and ``m`` swapped.
     """
-    top = MAX_WEIGHT_G
-
-    def right_end(k: int) -> int:
-        return min(far.first_g + k * far.step_g, top)
-
-    def diff(k: int) -> Decimal:
-        w = right_end(k)
-        return far.price(w).amount - near.price(w).amount
-
-    last_k = max(0, -(-(top - far.first_g) // far.step_g))
-    # The last block may be cut short at `top`, which breaks the linearity: check it alone.
-    full = last_k if far.first_g + last_k * far.step_g <= top else last_k - 1
-    candidates = [k for k in (0, last_k) if diff(k) < 0]
-    period = near.step_g // math.gcd(near.step_g, far.step_g)
-    start = 0 if far.first_g > near.first_g else (near.first_g - far.first_g) // far.step_g + 1
-    for k0 in range(start, min(full, start + period - 1) + 1):
-        d0 = diff(k0)
-        if d0 < 0:
-            candidates.append(k0)
-            continue
-        if k0 + period > full:
-            continue
-        delta = diff(k0 + period) - d0
-        if delta < 0:
-            k = k0 + (int(d0 // -delta) + 1) * period
-            if k <= full:
-                candidates.append(k)
-    if not candidates:
+    if n <= 0:
         return None
-    k = min(candidates)
-    block_start = 1 if k == 0 else far.first_g + (k - 1) * far.step_g + 1
-    price = far.price(right_end(k)).amount
-    if near.first_fee.amount > price:
-        return block_start
-    # near.step_fee > 0 here: near rises above `price` at some weight of the block.
-    steps = int((price - near.first_fee.amount) // near.step_fee.amount) + 1
-    return max(block_start, near.first_g + (steps - 1) * near.step_g + 1)
+    # Reduce a and b below m; what they carry is linear in x or constant.
+    whole, a = divmod(a, m)
+    carry, b = divmod(b, m)
+    slope += coef * whole
+    bound -= coef * carry
+
+    def value(x: int) -> int:
+        return coef * ((a * x + b) // m) + slope * x
+
+    if value(0) < bound:
+        return 0
+    if a == 0 or coef == 0:  # the floor is constant: a line through value(0) >= bound
+        if slope >= 0:
+            return None
+        x = (value(0) - bound) // -slope + 1
+        return x if x < n else None
+    if coef >= 0 and slope >= 0:  # never decreases
+        return None
+    top = (a * (n - 1) + b) // m  # the floor's last level; a < m, so it takes every level
+    if coef <= 0 and slope <= 0:  # never increases: bisect for the first value below bound
+        if value(n - 1) >= bound:
+            return None
+        lo, hi = 0, n - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if value(mid) < bound else (mid, hi)
+        return hi
+    if slope < 0:  # coef > 0: rises at each level, falls along it; try each level's right end
+        level = _first_below(top, a, m, m - b - 1, slope, coef, bound)
+        if level is None:
+            if value(n - 1) >= bound:
+                return None
+            level = top
+        start = max(0, -((b - m * level) // a))  # the level's left end: ⌈(m·level − b)/a⌉
+        return max(start, (coef * level - bound) // -slope + 1)
+    # coef < 0 < slope: drops at each level, rises along it; try each level's left end (> 0)
+    level = _first_below(top, a, m, m - b + a - 1, slope, coef, bound - coef)
+    if level is None:
+        return None
+    return (m * (level + 1) - b + a - 1) // a
+
+
+def _first_inversion(near: ZoneStep, far: ZoneStep, top: int = MAX_WEIGHT_G) -> int | None:
+    """The lightest weight up to ``top`` at which ``far`` is cheaper than ``near``, or ``None``.
+
+    Both prices are non-decreasing step functions of the weight, so the lightest inversion is
+    at 1 g or where ``near`` steps up: at ``w = near.first_g + 1 + near.step_g·x`` for a whole
+    ``x >= 0``, where ``near`` costs ``first_fee + (x + 1)·step_fee``. Below ``far.first_g``
+    ``far`` is flat and the first such ``x`` is solved for; above it ``far`` costs
+    ``first_fee + ⌈(w − far.first_g)/far.step_g⌉·step_fee`` and the first ``x`` is found by
+    :func:`_first_below`, in integer arithmetic (amounts over a common denominator). Exact,
+    in O(log) steps whatever the weights, never walking grams or steps.
+    """
+    a1, s1, a2, s2 = _integers(near.first_fee, near.step_fee, far.first_fee, far.step_fee)
+    if a2 < a1:  # both cost their first fee at 1 g
+        return 1
+    f1, g1, f2, g2 = near.first_g, near.step_g, far.first_g, far.step_g
+    if f1 >= top:
+        return None
+    count = (top - f1 - 1) // g1 + 1  # near's steps up to top: x in [0, count)
+    flat = 0 if f2 <= f1 else min(count, (f2 - f1 - 1) // g1 + 1)  # steps where far is flat
+    if flat and s1 > 0:
+        x = (a2 - a1) // s1  # the first x with a1 + (x + 1)·s1 > a2
+        if x < flat:
+            return f1 + 1 + g1 * x
+    # far(w) = a2 + s2·⌊(g1·x + f1 + 1 − f2 + g2 − 1)/g2⌋ once w passes f2.
+    rest = _first_below(
+        count - flat, g2, g1, g1 * flat + f1 - f2 + g2, s2, -s1, a1 + s1 - a2 + s1 * flat
+    )
+    return None if rest is None else f1 + 1 + g1 * (flat + rest)
 
 
 def _check_zone_order(prices: Mapping[Zone, Any], weight: Any) -> None:
@@ -1017,7 +1056,8 @@ class RateCard:
         """A rate card from plain data (parsed JSON or TOML) in govpost's wire format.
 
         Raises:
-            DeserializationError: naming the path of every bad field.
+            DeserializationError: naming the path of every bad field; data nested deeper than
+                64 levels (or holding itself).
         """
         from govpost.serialization import from_primitive
 
@@ -1025,7 +1065,16 @@ class RateCard:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Self:
-        """A rate card from a JSON document (see :meth:`from_data`)."""
+        """A rate card from a JSON document (see :meth:`from_data`).
+
+        Total, like :func:`govpost.serialization.from_json`: any text gives a card or a
+        :class:`~govpost.errors.DeserializationError`, in time bounded by the text's size —
+        validating a tariff costs the same whatever its weights and steps.
+
+        Raises:
+            DeserializationError: not UTF-8 JSON, nested more than 64 deep, ``NaN``, a lone
+                surrogate, or naming the path of every bad field.
+        """
         from govpost.serialization import from_json
 
         return from_json(text, cls)
@@ -1034,8 +1083,14 @@ class RateCard:
     def from_toml(cls, text: str) -> Self:
         """A rate card from a TOML document; TOML dates are read as business dates.
 
+        Total: any text gives a card or a :class:`~govpost.errors.DeserializationError`, in
+        time bounded by the text's size. Tables, arrays and dotted keys may nest at most 64
+        deep (Python's TOML reader would exhaust the stack near 1,000, and its cost grows with
+        the square of a dotted key's length).
+
         Raises:
-            DeserializationError: not TOML, or naming the path of every bad field.
+            DeserializationError: not TOML, nested too deeply, a lone surrogate in the text, or
+                naming the path of every bad field.
 
         >>> card = RateCard.from_toml('''
         ... name = "EMS"
@@ -1053,8 +1108,12 @@ class RateCard:
                 f"read the file with .read_text(encoding='utf-8')"
             )
         try:
+            check_utf8(text, "the TOML text")
+            check_depth(text, what="the TOML text", syntax="toml")
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+        except ValidationError as exc:
+            raise DeserializationError(f"cannot read RateCard: {exc}") from exc
+        except (ValueError, RecursionError) as exc:  # TOMLDecodeError; an int over 4,300 digits
             raise DeserializationError(f"cannot read RateCard: not valid TOML ({exc})") from exc
         return cls.from_data(data)
 
@@ -1090,7 +1149,7 @@ class RateCard:
         return to_json(self, indent=indent)
 
 
-_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -1156,12 +1215,22 @@ def _toml_table(path: list[str], data: dict[str, Any]) -> str:
     return "\n".join(part for part in parts if part) + "\n"
 
 
-def _dates_to_text(data: Any) -> Any:
-    """TOML parses dates natively; the wire format writes them as ISO strings."""
+def _dates_to_text(data: Any, depth: int = 0) -> Any:
+    """TOML parses dates natively; the wire format writes them as ISO strings.
+
+    Raises:
+        DeserializationError: the data nests deeper than :data:`~govpost._limits.MAX_DEPTH`
+            (or contains itself), which no rate card does.
+    """
+    if isinstance(data, dict | list) and depth > MAX_DEPTH:
+        raise DeserializationError(
+            f"cannot read RateCard: the data nests more than {MAX_DEPTH} deep (or contains "
+            f"itself); a rate card is a few levels deep"
+        )
     if isinstance(data, dict):
-        return {k: _dates_to_text(v) for k, v in data.items()}
+        return {k: _dates_to_text(v, depth + 1) for k, v in data.items()}
     if isinstance(data, list):
-        return [_dates_to_text(v) for v in data]
+        return [_dates_to_text(v, depth + 1) for v in data]
     if isinstance(data, datetime):
         return data.isoformat()
     if isinstance(data, date):

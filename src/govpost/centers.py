@@ -28,6 +28,7 @@ import re
 import attrs
 
 from govpost._fields import coerce_enum, coerce_enum_set, division, short
+from govpost._limits import check_utf8
 from govpost.errors import ValidationError
 from govpost.regions import AdminLevel, Division
 
@@ -102,6 +103,7 @@ def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> N
         raise ValidationError(
             f"center name {short(value)} must be a non-empty string, e.g. '贵阳市政务服务中心'"
         )
+    check_utf8(value, "center name")
 
 
 def _mode(value: object) -> CooperationMode | None:

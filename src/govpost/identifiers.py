@@ -147,7 +147,18 @@ _SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    """How a message shows a bad tracking number or USCC, which is not personal data itself.
+
+    What was typed into the field may be, though: the repr is scrubbed (mobile and ID numbers
+    masked), and every character without an ASCII form (a full-width ``Ａ`` has one, a Chinese
+    character has none) is shown as ``*``: neither identifier has such characters, and a name
+    cannot be recognised otherwise. Cut to 40 characters.
+    """
+    from govpost.privacy import scrub  # privacy imports this module
+
+    text = "".join(
+        c if unicodedata.normalize("NFKC", c).isascii() else "*" for c in scrub(repr(value)[:120])
+    )
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -229,23 +240,23 @@ def _check_tracking(instance: object, attribute: object, value: str) -> None:
         return  # domestic: its check digit is advisory only (see TrackingNumber.parse)
     if not _is_letters(value[:2]):
         raise InvalidTrackingNumberError(
-            f"tracking number {_short(value)} starts with {value[:2]!r}; a UPU S10 number starts "
-            f"with 2 letters, the service indicator (such as 'EA'): {shape}"
+            f"tracking number {_short(value)} starts with {_short(value[:2])}; a UPU S10 number "
+            f"starts with 2 letters, the service indicator (such as 'EA'): {shape}"
         )
     if not _is_digits(value[2:11]):
         raise InvalidTrackingNumberError(
-            f"tracking number {_short(value)} has {value[2:11]!r} where a UPU S10 number has "
-            f"9 digits (8 serial digits and the check digit): {shape}"
+            f"tracking number {_short(value)} has {_short(value[2:11])} where a UPU S10 number "
+            f"has 9 digits (8 serial digits and the check digit): {shape}"
         )
     if not _is_letters(value[11:]):
         raise InvalidTrackingNumberError(
-            f"tracking number {_short(value)} ends with {value[11:]!r}; a UPU S10 number ends "
-            f"with the 2-letter code of the issuing country (such as 'CN'): {shape}"
+            f"tracking number {_short(value)} ends with {_short(value[11:])}; a UPU S10 number "
+            f"ends with the 2-letter code of the issuing country (such as 'CN'): {shape}"
         )
     expected = s10_check_digit(value[2:10])
     if int(value[10]) != expected:
         raise InvalidTrackingNumberError(
-            f"tracking number {value!r} has check digit {value[10]}, but its serial "
+            f"tracking number {_short(value)} has check digit {value[10]}, but its serial "
             f"{value[2:10]} gives {expected}: check for a mistyped digit"
         )
 
@@ -335,7 +346,7 @@ class TrackingNumber:
         number = cls(value=text)
         if number.is_domestic and not domestic:
             raise InvalidTrackingNumberError(
-                f"tracking number {number.value!r} is a 13-digit domestic EMS number, not UPU "
+                f"tracking number {_short(number.value)} is a 13-digit domestic EMS number, not UPU "
                 f"S10: pass domestic=True (or use TrackingNumber.parse_any) to accept it"
             )
         return number
@@ -413,6 +424,13 @@ def is_valid_tracking_number(text: object, *, domestic: bool = False) -> bool:
 # --- resident identity numbers ------------------------------------------------------------------
 
 
+def _first_misfit(number: str) -> int:
+    """The 1-based position of the first character of ``number`` that breaks the ID shape."""
+    return next(
+        i for i, c in enumerate(number, 1) if c not in _DIGITS and not (i == 18 and c == "X")
+    )
+
+
 def _id_check_character(first17: str) -> str:
     """ISO 7064 MOD 11-2 over 17 ASCII digits, as GB 11643 specifies it."""
     remainder = (12 - sum(w * int(d) for w, d in zip(_ID_WEIGHTS, first17, strict=True)) % 11) % 11
@@ -466,11 +484,15 @@ def validate_id_number(text: str) -> str:
             f"ID number of {len(number)} characters is not a resident ID number: it has 18 "
             f"characters, 17 digits and a check character 0-9 or X"
         )
-    masked = mask_id_number(number)
     if not _is_digits(number[:17]) or number[17] not in "0123456789X":
+        # Not the shape of an ID number: the text may be a name or an address, which the mask
+        # of an ID number would show in part, so nothing of it is shown.
         raise ValidationError(
-            f"ID number {masked} is not 17 digits followed by a check character 0-9 or X"
+            f"ID number of 18 characters has character {_first_misfit(number)} (not counting "
+            f"spaces) where a digit belongs: write 17 digits followed by a check character 0-9 "
+            f"or X (the value is not shown: it may be personal data)"
         )
+    masked = mask_id_number(number)
     if number[17] != _id_check_character(number[:17]):
         raise ValidationError(
             f"ID number {masked} has a wrong check character: the last character does not match "
@@ -576,21 +598,21 @@ def validate_uscc(text: str) -> str:
         result: str = uscc.validate(code)
     except exceptions.InvalidLength as exc:
         raise ValidationError(
-            f"USCC {code!r} has {len(code)} characters: a unified social credit code has 18, "
+            f"USCC {_short(code)} has {len(code)} characters: a unified social credit code has 18, "
             f"such as '91110000600037341L'"
         ) from exc
     except exceptions.InvalidFormat as exc:
         raise ValidationError(
-            f"USCC {code!r} is not 8 digits followed by 10 characters from 0-9 and A-Z without "
-            f"I, O, Z, S and V"
+            f"USCC {_short(code)} is not 8 digits followed by 10 characters from 0-9 and A-Z "
+            f"without I, O, Z, S and V"
         ) from exc
     except exceptions.InvalidChecksum as exc:
         raise ValidationError(
-            f"USCC {code!r} has check character {code[-1]!r}, but the first 17 characters give "
-            f"{uscc.calc_check_digit(code)!r}: check that it was copied correctly"
+            f"USCC {_short(code)} has check character {code[-1]!r}, but the first 17 characters "
+            f"give {uscc.calc_check_digit(code)!r}: check that it was copied correctly"
         ) from exc
     except exceptions.ValidationError as exc:
-        raise ValidationError(f"USCC {code!r} is not valid: {exc}") from exc
+        raise ValidationError(f"USCC {_short(code)} is not valid: {exc}") from exc
     return result
 
 
@@ -650,12 +672,19 @@ def validate_mobile(text: str) -> str:
             f"such as '138 0013 8000', optionally with +86"
         )
     compact = _MOBILE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    if not _MOBILE_SHAPE.fullmatch(compact):
+        # Not even digits: the text may be a name or an address typed into the wrong field,
+        # which no mask would hide, so nothing of it is shown.
+        raise ValidationError(
+            f"mobile number of {len(text)} characters holds something other than digits, "
+            f"spaces, dashes, brackets and a leading '+': write 11 digits starting with 1, such "
+            f"as '138 0013 8000', optionally with +86 (the value is not shown: it may be "
+            f"personal data)"
+        )
     refusal = (
         f"mobile number {mask_mobile(compact)} is not a mainland China mobile number: write 11 "
         f"digits starting with 1, such as '138 0013 8000', optionally with +86"
     )
-    if not _MOBILE_SHAPE.fullmatch(compact):
-        raise ValidationError(refusal)
     try:
         parsed = phonenumbers.parse(compact, "CN")
     except phonenumbers.NumberParseException as exc:

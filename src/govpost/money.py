@@ -100,7 +100,10 @@ def _to_decimal(value: object, what: str = "amount") -> Decimal:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    # Junk in an amount may be personal data typed into the wrong field: scrubbed, then cut.
+    from govpost.privacy import scrub  # on first error only: keeps `import govpost` light
+
+    text = scrub(repr(value)[:120])
     return text if len(text) <= 40 else text[:37] + "..."
 
 

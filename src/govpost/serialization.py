@@ -18,6 +18,31 @@ naming the path of every bad field::
     ...
     govpost.errors.DeserializationError: cannot read ServiceCenter: division code '999999' is not in the GB/T 2260 table (current or historical): check the code, e.g. '520100' for 贵阳市 @ $.division
 
+The wire format is strict and bounded, the same way in both directions (what :func:`to_json`
+writes, :func:`from_json` reads; what one refuses, so does the other):
+
+- numbers in strings — money amounts, decimals — are ASCII digits in a plain grammar
+  (``"-12.50"``; decimals also ``"1E-7"``): ``Decimal`` alone would read ``"١٢"`` (Arabic-Indic
+  digits) or ``"1,000"``;
+- money amounts are below 10^15 in size; JSON integers lie within ±(2^53 − 1), the range every
+  JSON reader holds exactly;
+- dates and timestamps lie in the years 1900–9998;
+- strings are valid Unicode (no lone surrogate, which no carrier or database could take),
+  divisions and tracking numbers ASCII;
+- documents nest at most 64 deep; ``NaN`` and ``Infinity`` are refused.
+
+::
+
+    >>> from govpost.shipments import Recipient
+    >>> from_json('{"name": "\\ud800"}', Recipient)
+    Traceback (most recent call last):
+    ...
+    govpost.errors.DeserializationError: cannot read Recipient: the string holds a character that is not valid Unicode text (a lone surrogate at position 0): send real characters, not escaped UTF-16 halves @ $.name
+
+A carrier's answer kept in :attr:`Booking.raw <govpost.carriers.Booking.raw>` and
+:attr:`Quote.raw <govpost.carriers.Quote.raw>` is part of the wire format: a booking read back
+from JSON still holds it.
+
 Users who need different hooks start from :func:`make_converter`, which returns a fresh
 converter with govpost's hooks that they may change without affecting govpost itself.
 
@@ -33,6 +58,7 @@ import cattrs
 from cattrs.v import transform_error
 
 from govpost import _convert
+from govpost._limits import load_json
 from govpost.errors import DeserializationError, GovpostError, ValidationError
 
 __all__ = ["from_json", "from_primitive", "make_converter", "to_json", "to_primitive"]
@@ -92,7 +118,7 @@ def from_primitive(data: Any, cls: type[T]) -> T:
     except (cattrs.BaseValidationError, cattrs.StructureHandlerNotFoundError) as exc:
         problems = transform_error(exc, format_exception=_convert.format_exception)
         raise DeserializationError(f"cannot read {_name(cls)}: {'; '.join(problems)}") from exc
-    except (GovpostError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (GovpostError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
         # Raised by a class's own validation after its fields were read: the path is the root.
         reason = _convert.format_exception(exc, cls)
         raise DeserializationError(f"cannot read {_name(cls)}: {reason} @ $") from exc
@@ -130,6 +156,15 @@ def to_json(obj: Any, *, indent: int | None = None) -> str:
 def from_json(text: str | bytes, cls: type[T]) -> T:
     """Read a ``cls`` from a JSON document in govpost's wire format.
 
+    Total: whatever the text, the answer is a ``cls`` or a
+    :class:`~govpost.errors.DeserializationError` — never another exception — in time bounded
+    by the size of the text (reading is linear; a model's own checks are at worst
+    N log N in its items). There is no cap on the size: bound the bodies you accept where
+    they arrive (a web server's request limit). The document must be UTF-8 JSON nested at
+    most 64 deep, without ``NaN`` or ``Infinity``; its strings must be valid Unicode (an
+    escaped lone surrogate such as ``"\\ud800"`` is refused, naming its path), its numbers
+    within the bounds of the wire format (see the module's documentation).
+
     Raises:
         DeserializationError: the text is not JSON, or does not describe a valid ``cls``.
 
@@ -146,9 +181,10 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
             f"from_json() reads a JSON str or bytes, not {type(text).__name__}"
         )
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, huge ints
-        raise DeserializationError(f"cannot read {_name(cls)}: not valid JSON ({exc})") from exc
+        # Strings are checked by the wire format's hooks, which know the path of each.
+        data = load_json(text, what="the text", check_strings=False)
+    except ValidationError as exc:
+        raise DeserializationError(f"cannot read {_name(cls)}: {exc}") from exc
     return from_primitive(data, cls)
 
 

@@ -13,7 +13,10 @@ recipient is masked in every ``repr``::
 
 Tracking: :meth:`Shipment.apply` folds the carrier's :class:`TrackingEvent` s into the status
 through the declared :data:`TRANSITIONS` (idempotent, independent of arrival order; events it
-cannot apply are kept in :attr:`Shipment.anomalies` with the reason).
+cannot apply are kept in :attr:`Shipment.anomalies` with the reason). A carrier that re-sends an
+event under the same id with corrected content issues a *correction*: the version applied later
+replaces the earlier one, which is kept in :attr:`Shipment.superseded`. Reading a shipment costs
+O(N log N) in its N events, revocations and corrections included.
 
 Time limits (时限): :class:`DeliveryTimeLimits` gives the delivery deadline in working days by
 zone (of a :class:`~govpost.calendar.WorkCalendar`) and :meth:`~DeliveryTimeLimits.is_overdue`;
@@ -25,6 +28,7 @@ for the analysis of each stage against the approval time limits.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from collections.abc import Iterable, Mapping
@@ -34,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from govpost._fields import aware, coerce_enum, division, text
+from govpost._fields import aware, coerce_enum, division, short, text
 from govpost.calendar import WorkCalendar
 from govpost.centers import BusinessLine
 from govpost.errors import InvalidTransitionError, ValidationError
@@ -49,6 +53,7 @@ from govpost.money import Money
 from govpost.regions import Division, Zone, zone_between
 
 __all__ = [
+    "MAX_WEIGHT_G",
     "RETURN_LEG",
     "REVOKE_PREVIOUS",
     "STATUS_PRECEDENCE",
@@ -63,6 +68,13 @@ __all__ = [
     "TrackingEvent",
     "working_time_between",
 ]
+
+
+#: The heaviest piece govpost records or prices, in grams; also
+#: :data:`govpost.agreements.MAX_WEIGHT_G`.
+#:
+#: .. versionadded:: 0.2.0
+MAX_WEIGHT_G = 1_000_000
 
 
 class Direction(enum.Enum):
@@ -128,7 +140,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 def _shipment_id(instance: object, attribute: object, value: str) -> None:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise ValidationError(
-            f"shipment id {value!r} must be 1-64 letters, digits, '-', '_', '.' or ':' "
+            f"shipment id {short(value)} must be 1-64 letters, digits, '-', '_', '.' or ':' "
             f"(it is also the idempotency key sent to the carrier)"
         )
 
@@ -139,8 +151,8 @@ def _weight(value: object) -> int:
             f"weight {value!r} must be an int number of grams (e.g. 250), not "
             f"{type(value).__name__}; convert kilograms with round(kg * 1000) yourself"
         )
-    if value <= 0 or value > 1_000_000:
-        raise ValidationError(f"weight {value} g must be between 1 g and 1,000,000 g")
+    if value <= 0 or value > MAX_WEIGHT_G:
+        raise ValidationError(f"weight {value} g must be between 1 g and {MAX_WEIGHT_G:,} g")
     return value
 
 
@@ -190,14 +202,22 @@ def _approved_at(value: object) -> datetime | None:
     return None if value is None else aware(value, "approved_at")
 
 
-def _events(value: object) -> tuple[TrackingEvent, ...]:
+def _event_tuple(value: object, what: str) -> tuple[TrackingEvent, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValidationError(f"events {value!r} must be a collection of TrackingEvent")
+        raise ValidationError(f"{what} {short(value)} must be a collection of TrackingEvent")
     events = tuple(value)
     for event in events:
         if not isinstance(event, TrackingEvent):
-            raise ValidationError(f"events must be TrackingEvent values, not {event!r}")
+            raise ValidationError(f"{what} must be TrackingEvent values, not {short(event)}")
     return tuple(sorted(set(events), key=_event_key))
+
+
+def _events(value: object) -> tuple[TrackingEvent, ...]:
+    return _event_tuple(value, "events")
+
+
+def _superseded(value: object) -> tuple[TrackingEvent, ...]:
+    return _event_tuple(value, "superseded events")
 
 
 def _tracking(value: object) -> TrackingNumber | None:
@@ -283,13 +303,14 @@ _IN_CARRIER_HANDS = frozenset(STATUS_PRECEDENCE[3:12])
 #: ``TrackingEvent.revokes`` value that cancels the latest earlier event of the waybill.
 REVOKE_PREVIOUS = "previous"
 
-_EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
+# No lone surrogate either: such an id could never be sent nor stored.
+_EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
 
 
 def _event_id(instance: object, attribute: object, value: str) -> None:
     if not isinstance(value, str) or not _EVENT_ID.fullmatch(value):
         raise ValidationError(
-            f"event id {value!r} must be 1-128 printable characters without spaces"
+            f"event id {short(value)} must be 1-128 printable characters without spaces"
         )
 
 
@@ -389,7 +410,8 @@ def _derive(
     """Fold ``events`` (already sorted by :func:`_event_key`) into the shipment's state.
 
     An event dated before the shipment was created (a skewed clock) is kept as an anomaly: it
-    cannot be the pickup of an order that did not exist yet.
+    cannot be the pickup of an order that did not exist yet. O(N log N) in the number of events
+    (the anomalies are sorted); everything else is one pass.
     """
     anomalies: list[Anomaly] = []
     by_id: dict[str, TrackingEvent] = {}
@@ -398,14 +420,7 @@ def _derive(
         if kept is not event:
             anomalies.append(Anomaly(event.event_id, "conflicts with another event of the same id"))
     unique = [e for e in events if by_id[e.event_id] is e]
-
-    revoked: set[str] = set()
-    for event in (e for e in unique if e.is_revocation):
-        target = _revocation_target(event, unique, revoked)
-        if target is None:
-            anomalies.append(Anomaly(event.event_id, f"revokes unknown event {event.revokes!r}"))
-        else:
-            revoked.add(target)
+    revoked = _revoked(unique, anomalies)
 
     status = base
     picked = returned = delivered = None
@@ -443,14 +458,45 @@ def _derive(
     return _State(status, picked, returned, delivered, tuple(history), tuple(anomalies))
 
 
-def _revocation_target(
-    revocation: TrackingEvent, events: list[TrackingEvent], revoked: set[str]
-) -> str | None:
-    candidates = [e for e in events if not e.is_revocation and e.event_id not in revoked]
-    if revocation.revokes == REVOKE_PREVIOUS:
-        earlier = [e for e in candidates if e.occurred_at <= revocation.occurred_at]
-        return earlier[-1].event_id if earlier else None
-    return revocation.revokes if any(e.event_id == revocation.revokes for e in candidates) else None
+def _revoked(unique: list[TrackingEvent], anomalies: list[Anomaly]) -> set[str]:
+    """The ids the revocations among ``unique`` (sorted, one event per id) cancel.
+
+    Revocations apply in event order, each to an event not yet revoked: the one it names, or
+    for :data:`REVOKE_PREVIOUS` the latest (in event order) dated at or before it. A revocation
+    that finds no such event is recorded in ``anomalies``. The latest live event before a bound
+    is found through a "nearest live index to the left" forest with path compression, so the
+    whole pass is O(N log N), not a scan of every earlier event per revocation.
+    """
+    targets = [e for e in unique if not e.is_revocation]
+    index = {e.event_id: i for i, e in enumerate(targets)}
+    times = [e.occurred_at for e in targets]  # sorted: events are sorted by time first
+    # left[i] == i while targets[i] is live; a revoked i points left, towards a live one.
+    left = list(range(len(targets)))
+
+    def live_at_or_before(i: int) -> int:
+        root = i
+        while root >= 0 and left[root] != root:
+            root = left[root]
+        while i >= 0 and left[i] != i:
+            left[i], i = root, left[i]
+        return root
+
+    revoked: set[str] = set()
+    for event in unique:
+        if event.revokes is None:
+            continue
+        if event.revokes == REVOKE_PREVIOUS:
+            found = live_at_or_before(bisect.bisect_right(times, event.occurred_at) - 1)
+        else:
+            found = index.get(event.revokes, -1)
+            if found >= 0 and left[found] != found:
+                found = -1
+        if found < 0:
+            anomalies.append(Anomaly(event.event_id, f"revokes unknown event {event.revokes!r}"))
+            continue
+        revoked.add(targets[found].event_id)
+        left[found] = found - 1
+    return revoked
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -476,15 +522,24 @@ class Shipment:
         returned_at: when the return leg (退回) began, if it did.
         approved_at: when the application was approved (办结), for the time-limit analysis.
         events: the carrier's tracking events received so far (see :meth:`apply`).
+        superseded: earlier versions of events the carrier corrected (re-sent under the same
+            ``event_id`` with other content); kept for the record, never applied. Each one's id
+            is held in ``events`` by the version that replaced it.
 
     Once events have been applied they are the source of truth: ``status``, ``picked_up_at``
-    and ``returned_at`` must agree with them, and :meth:`apply` keeps them so.
+    and ``returned_at`` must agree with them, and :meth:`apply` keeps them so. The state they
+    give is derived once, when the shipment is built, and kept: :attr:`anomalies`,
+    :attr:`history` and :attr:`delivered_at` cost nothing to read.
 
     Raises:
         ValidationError: any field out of range: a float or non-positive weight, a naive
-            datetime, a pickup before creation, a cancelled shipment with a pickup time.
+            datetime, a pickup before creation, a cancelled shipment with a pickup time, a
+            superseded event whose id no event holds.
 
     .. versionadded:: 0.1.0
+
+    .. versionchanged:: 0.2.0
+       ``superseded``: corrected events are kept, not reported as conflicting duplicates.
     """
 
     id: str = attrs.field(validator=_shipment_id)
@@ -505,6 +560,9 @@ class Shipment:
     returned_at: datetime | None = attrs.field(default=None, converter=_returned_at)
     approved_at: datetime | None = attrs.field(default=None, converter=_approved_at)
     events: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_events)
+    superseded: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_superseded)
+    # The state the events give, derived once in __attrs_post_init__ (not part of the value).
+    _state: _State | None = attrs.field(init=False, default=None, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         if self.picked_up_at is not None and self.picked_up_at < self.created_at:
@@ -523,16 +581,26 @@ class Shipment:
                 f"shipment {self.id} is CANCELLED but was picked up: an item cancelled after "
                 f"pickup is returned (RETURNING/RETURNED), not cancelled"
             )
-        if self.events:
+        if self.events or self.superseded:
             self._check_events()
 
     def _check_events(self) -> None:
-        for event in self.events:
+        for event in (*self.events, *self.superseded):
             if event.tracking_number != self.tracking_number:
                 raise ValidationError(
                     f"shipment {self.id} (waybill {self.tracking_number}) holds event "
                     f"{event.event_id!r} of waybill {event.tracking_number}"
                 )
+        if self.superseded:
+            held = {e.event_id for e in self.events}
+            current = set(self.events)
+            for event in self.superseded:
+                if event.event_id not in held or event in current:
+                    raise ValidationError(
+                        f"shipment {self.id}: superseded event {event.event_id!r} must be an "
+                        f"earlier version of an event it holds, replaced by a different version "
+                        f"with the same id; let Shipment.apply() record corrections"
+                    )
         state = _derive(self._base_status, self.events, self.created_at)
         given = (self.status, self.picked_up_at, self.returned_at)
         if given != (state.status, state.picked_up_at, state.returned_at):
@@ -541,6 +609,7 @@ class Shipment:
                 f"disagree with its {len(self.events)} events (they give "
                 f"{state.status.name}); build it with Shipment.apply(), which derives them"
             )
+        object.__setattr__(self, "_state", state)
 
     @property
     def _base_status(self) -> ShipmentStatus:
@@ -553,13 +622,44 @@ class Shipment:
     def apply(self, *events: TrackingEvent, strict: bool = False) -> Shipment:
         """A copy of this shipment with ``events`` added and its state derived from all events.
 
-        Idempotent (an event already held changes nothing) and order-independent (the result
-        depends on the set of events, not on the order they arrived in): the status is the
-        fold of the events sorted by time, then by :data:`STATUS_PRECEDENCE`, then by id,
-        through :data:`TRANSITIONS`. A revocation (撤销) removes the event it names. Events the
-        table does not allow, events after a final status, revocations of unknown events and
-        conflicting duplicates of an id are kept, not applied, and listed in :attr:`anomalies`
-        with the reason.
+        Idempotent (an event already held changes nothing) and order-independent (for events
+        of distinct ids the result depends on the set of events, not on the order they
+        arrived in): the status is the fold of the events sorted by time, then by
+        :data:`STATUS_PRECEDENCE`, then by id, through :data:`TRANSITIONS`. A revocation (撤销)
+        removes the event it names. Events the table does not allow, events after a final
+        status and revocations of unknown events are kept, not applied, and listed in
+        :attr:`anomalies` with the reason. The cost is O(N log N) in the number of events.
+
+        Corrections: an event whose ``event_id`` the shipment already holds, with different
+        content (text, location, code, time or status), is the carrier's correction of it. The
+        latest wins — "latest" meaning applied in a later call —: the new version replaces the
+        held one in :attr:`events`, the held one moves to :attr:`superseded`, and the state is
+        derived again (a 705 corrected to 704 turns DELIVERY_FAILED into DELIVERED). A version
+        already received, held or superseded, changes nothing when it comes again, so a replay
+        of an old version never undoes its correction. Two different versions of one id in the
+        *same* call have no arrival order to tell which is the correction: both are held, the
+        first in event order is applied and the other listed in :attr:`anomalies` as a
+        conflicting duplicate, until a later call brings a new version, which replaces both.
+
+        >>> at = datetime(2024, 6, 4, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        >>> shipment = Shipment(
+        ...     id="GP-1", center="GZ-520102", business_line="licence_delivery",
+        ...     direction="outbound_result", origin="520102", destination="522601",
+        ...     weight_g=180, created_at=at.replace(hour=8), tracking_number="RR473124829GB",
+        ... )
+        >>> def scan(event_id, status, code, hour):
+        ...     return TrackingEvent(event_id=event_id, tracking_number="RR473124829GB",
+        ...                          status=status, occurred_at=at.replace(hour=hour),
+        ...                          carrier_code=code)
+        >>> failed = shipment.apply(scan("e1", "picked_up", "203", 9),
+        ...                         scan("e2", "delivery_failed", "705", 15))
+        >>> failed.status.name
+        'DELIVERY_FAILED'
+        >>> corrected = failed.apply(scan("e2", "delivered", "704", 15))
+        >>> corrected.status.name, [e.carrier_code for e in corrected.superseded]
+        ('DELIVERED', ['705'])
+        >>> corrected.apply(scan("e2", "delivery_failed", "705", 15)) == corrected  # a replay
+        True
 
         Args:
             *events: the events to add.
@@ -584,13 +684,19 @@ class Shipment:
                     f"event {event.event_id!r} is for waybill {event.tracking_number}, not "
                     f"{self.tracking_number} of shipment {self.id}; nothing was applied"
                 )
-        merged = tuple(sorted(set(self.events) | set(events), key=_event_key))
-        if merged == self.events:
+        known = set(self.events)
+        known.update(self.superseded)
+        fresh = {event for event in events if event not in known}
+        if not fresh:
             return self
+        fresh_ids = {event.event_id for event in fresh}
+        replaced = [event for event in self.events if event.event_id in fresh_ids]
+        kept = [event for event in self.events if event.event_id not in fresh_ids]
+        merged = tuple(sorted([*kept, *fresh], key=_event_key))
         state = _derive(self._base_status, merged, self.created_at)
         if strict:
-            known = set(self.anomalies)
-            refused = [a for a in state.anomalies if a not in known]
+            recorded = set(self.anomalies)
+            refused = [a for a in state.anomalies if a not in recorded]
             if refused:
                 raise InvalidTransitionError(
                     f"shipment {self.id} ({self.status.name}) cannot apply "
@@ -601,6 +707,7 @@ class Shipment:
         return attrs.evolve(
             self,
             events=merged,
+            superseded=(*self.superseded, *replaced),
             status=state.status,
             picked_up_at=state.picked_up_at,
             returned_at=state.returned_at,
@@ -609,27 +716,17 @@ class Shipment:
     @property
     def anomalies(self) -> tuple[Anomaly, ...]:
         """Events received but not applied, each with the reason (empty when all applied)."""
-        return (
-            _derive(self._base_status, self.events, self.created_at).anomalies
-            if self.events
-            else ()
-        )
+        return () if self._state is None else self._state.anomalies
 
     @property
     def history(self) -> tuple[tuple[datetime, ShipmentStatus], ...]:
         """The status changes the applied events made, in order: ``(when, new status)``."""
-        return (
-            _derive(self._base_status, self.events, self.created_at).history if self.events else ()
-        )
+        return () if self._state is None else self._state.history
 
     @property
     def delivered_at(self) -> datetime | None:
         """When the item was signed for (妥投), from the applied events."""
-        return (
-            _derive(self._base_status, self.events, self.created_at).delivered_at
-            if self.events
-            else None
-        )
+        return None if self._state is None else self._state.delivered_at
 
     @property
     def zone(self) -> Zone:

@@ -3,8 +3,9 @@
 Shipped for govpost's own tests and for agencies' and integrators' tests:
 
 - :class:`FakeEmsServer`: a real HTTP server on ``127.0.0.1`` speaking the EMS open-platform
-  protocol, with switchable :class:`Fault` s (timeouts, 5xx, malformed JSON, ``retCode``
-  errors, duplicate-order answers, slow answers, dropped connections);
+  protocol, with switchable :class:`Fault` s (timeouts before and after processing, 5xx, 429,
+  connection resets, trickled, oversized and malformed answers, ``retCode`` errors,
+  duplicate-order answers by code or by wording only, slow answers, dropped connections);
 - :func:`carrier_contract`: the checks every carrier adapter must pass;
 - :func:`sample_booking_request` and :func:`push_body`: realistic inputs.
 
@@ -25,9 +26,12 @@ This module needs ``cryptography`` for the EMS envelope, and the adapters it tes
 
 from __future__ import annotations
 
+import email.utils
 import enum
 import http.server
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -54,6 +58,7 @@ from govpost.carriers._model import (
     QuotingCarrier,
     TrackingCarrier,
     check_declared,
+    pushes_authenticated,
 )
 from govpost.carriers.ems.build import (
     API_CANCEL,
@@ -64,6 +69,7 @@ from govpost.carriers.ems.build import (
 )
 from govpost.carriers.ems.codes import OP_CODES
 from govpost.carriers.ems.envelope import compact_json, decode_envelope, encode_envelope
+from govpost.carriers.webhooks import MAX_PUSH_BYTES
 from govpost.centers import BusinessLine
 from govpost.errors import CarrierError, GovpostError, ValidationError, WebhookVerificationError
 from govpost.identifiers import TrackingNumber, s10_check_digit
@@ -72,6 +78,7 @@ from govpost.shipments import Direction, Recipient, Shipment, TrackingEvent
 
 __all__ = [
     "DEFAULT_SIGN_KEY",
+    "WORDING_ONLY_CODE",
     "FakeEmsServer",
     "Fault",
     "carrier_contract",
@@ -156,26 +163,65 @@ def push_body(
 class Fault(enum.Enum):
     """A failure :class:`FakeEmsServer` can be told to produce.
 
+    "Processing" is the business logic: a create-order call that is processed creates the
+    order (once per order id), whatever happens to the answer afterwards.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``STALL``, ``RESET``, ``RESET_AFTER``, ``SERVER_ERROR_AFTER``, ``RATE_LIMITED_DATE``,
+       ``TRICKLE``, ``NOT_JSON``, ``DEEP_JSON``, ``OVERSIZED``, ``DUPLICATE_WORDING``.
     """
 
     #: Process the request, then answer only after ``FakeEmsServer.timeout_delay`` seconds:
     #: the client times out although the work was done (the case idempotency keys exist for).
     TIMEOUT = "timeout"
+    #: Wait ``FakeEmsServer.timeout_delay`` seconds, then process and answer: the client
+    #: gives up first, and the order is created afterwards all the same.
+    STALL = "stall"
     #: Answer correctly after ``FakeEmsServer.slow_delay`` seconds.
     SLOW = "slow"
     #: HTTP 500 without processing.
     SERVER_ERROR = "server_error"
-    #: HTTP 429 with ``Retry-After: 0``, without processing.
+    #: Process, then answer HTTP 502 (a gateway failing after the work was done).
+    SERVER_ERROR_AFTER = "server_error_after"
+    #: HTTP 429 with ``Retry-After`` in delta-seconds (``retry_after`` given to
+    #: :meth:`FakeEmsServer.inject`, default 0), without processing.
     RATE_LIMITED = "rate_limited"
-    #: HTTP 200 whose body is not JSON, without processing.
+    #: HTTP 429 with ``Retry-After`` as an HTTP date ``retry_after`` seconds ahead, without
+    #: processing.
+    RATE_LIMITED_DATE = "rate_limited_date"
+    #: HTTP 200 whose body is truncated JSON, without processing.
     MALFORMED_JSON = "malformed_json"
+    #: HTTP 200 whose body is an HTML page, not JSON, without processing.
+    NOT_JSON = "not_json"
+    #: Process, then answer a frame whose ``retBody`` nests arrays 1,000 deep.
+    DEEP_JSON = "deep_json"
+    #: Process, then send the answer one byte every ``FakeEmsServer.trickle_interval``
+    #: seconds (the headers at once).
+    TRICKLE = "trickle"
+    #: HTTP 200 whose body (``FakeEmsServer.oversize_bytes``, no ``Content-Length``) goes on
+    #: until the connection closes, without processing.
+    OVERSIZED = "oversized"
     #: A ``retCode`` error (``ret_code``, ``ret_msg`` given to :meth:`FakeEmsServer.inject`).
     RET_CODE = "ret_code"
-    #: Answer "duplicate order" (with the waybill when the order exists), without processing.
+    #: Answer "duplicate order" by its code (with the waybill when the order exists), without
+    #: processing.
     DUPLICATE_ORDER = "duplicate_order"
+    #: Answer "请勿重复提交" (do not resubmit) with a code that is not a duplicate-order
+    #: code, and the waybill only when the order exists; without processing (so an order
+    #: never created stays uncreated).
+    DUPLICATE_WORDING = "duplicate_wording"
     #: Close the connection without answering, without processing.
     DROP = "drop"
+    #: Reset the connection (TCP RST) without answering, without processing.
+    RESET = "reset"
+    #: Process, then reset the connection without answering: the order exists, the answer is
+    #: lost.
+    RESET_AFTER = "reset_after"
+
+
+#: ``retCode`` of :attr:`Fault.DUPLICATE_WORDING`: a business refusal, not a duplicate code.
+WORDING_ONLY_CODE = "B00099"
 
 
 @attrs.define
@@ -185,6 +231,7 @@ class _Injected:
     api_code: str | None
     ret_code: str
     ret_msg: str
+    retry_after: int = 0
 
 
 @attrs.define
@@ -214,12 +261,20 @@ class FakeEmsServer:
             never depends on the speed of the machine.
         slow_delay: seconds a :attr:`Fault.SLOW` answer is held back; keep it far below the
             client's read timeout.
+        trickle_interval: seconds between two bytes of a :attr:`Fault.TRICKLE` answer.
+        oversize_bytes: the length of a :attr:`Fault.OVERSIZED` answer (default 11 MiB, above
+            the transport's default cap).
 
     Attributes:
         booked_order_ids: order ids in the order they were created (each once).
         calls: ``(apiCode, payload)`` of every request that reached the business logic.
 
+    Closing the server releases held answers and waits (up to 5 s) for requests in flight,
+    so that the orders it holds afterwards are final.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``trickle_interval``, ``oversize_bytes``; closing waits for requests in flight.
     """
 
     def __init__(
@@ -230,18 +285,24 @@ class FakeEmsServer:
         authorization: str = "fake-authorization",
         timeout_delay: float = 60.0,
         slow_delay: float = 0.05,
+        trickle_interval: float = 0.05,
+        oversize_bytes: int = 11 * 1024 * 1024,
     ) -> None:
         self.sign_key = sign_key
         self.sender_no = sender_no
         self.authorization = authorization
         self.timeout_delay = timeout_delay
         self.slow_delay = slow_delay
+        self.trickle_interval = trickle_interval
+        self.oversize_bytes = oversize_bytes
         self.booked_order_ids: list[str] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._orders: dict[str, _Order] = {}
         self._traces: dict[str, list[dict[str, Any]]] = {}
         self._faults: list[_Injected] = []
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
         self._stopping = threading.Event()
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -254,7 +315,7 @@ class FakeEmsServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = _Server(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -265,7 +326,7 @@ class FakeEmsServer:
         return self
 
     def close(self) -> None:
-        """Stop serving; held-back answers are released."""
+        """Stop serving; held-back answers are released, requests in flight finished."""
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
@@ -274,6 +335,17 @@ class FakeEmsServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=5)
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
 
     def __enter__(self) -> FakeEmsServer:
         return self.start()
@@ -319,10 +391,36 @@ class FakeEmsServer:
         api_code: str | None = None,
         ret_code: str = "S00001",
         ret_msg: str = "系统繁忙，请稍后重试",
+        retry_after: int = 0,
     ) -> None:
-        """Make the next ``times`` requests (of ``api_code``, or any) fail with ``fault``."""
+        """Make the next ``times`` requests (of ``api_code``, or any) fail with ``fault``.
+
+        ``ret_code`` and ``ret_msg`` are those of :attr:`Fault.RET_CODE`; ``retry_after``,
+        the seconds of :attr:`Fault.RATE_LIMITED` and :attr:`Fault.RATE_LIMITED_DATE`.
+
+        .. versionchanged:: 0.2.0
+           ``retry_after``.
+        """
         with self._lock:
-            self._faults.append(_Injected(fault, times, api_code, ret_code, ret_msg))
+            self._faults.append(
+                _Injected(fault, times, api_code, ret_code, ret_msg, retry_after=retry_after)
+            )
+
+    def clear_faults(self) -> None:
+        """Forget the faults injected and not yet produced.
+
+        .. versionadded:: 0.2.0
+        """
+        with self._lock:
+            self._faults.clear()
+
+    def orders(self) -> dict[str, str]:
+        """Order id -> waybill of every order created, in the order created.
+
+        .. versionadded:: 0.2.0
+        """
+        with self._lock:
+            return {order_id: self._orders[order_id].waybill for order_id in self.booked_order_ids}
 
     def waybill_of(self, order_id: str) -> str:
         """The waybill number the server assigned to ``order_id``."""
@@ -463,6 +561,12 @@ class FakeEmsServer:
         self._stopping.wait(seconds)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # The default backlog (5) drops the connections of a burst of concurrent clients, which
+    # then wait a second for their SYN to be resent.
+    request_queue_size = 128
+
+
 def _frame(code: str, message: str, body: Any = None) -> dict[str, Any]:
     return {
         "retCode": code,
@@ -475,11 +579,21 @@ def _frame(code: str, message: str, body: Any = None) -> dict[str, Any]:
 def _handler_for(fake: FakeEmsServer) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are two writes: with Nagle's algorithm each answer waits for the
+        # client's delayed ACK (~40 ms on Linux).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests read ``FakeEmsServer.calls`` instead."""
 
         def do_POST(self) -> None:
+            fake._enter()
+            try:
+                self._post()
+            finally:
+                fake._leave()
+
+        def _post(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
             api_code = form.get("apiCode", "")
@@ -488,31 +602,98 @@ def _handler_for(fake: FakeEmsServer) -> type[http.server.BaseHTTPRequestHandler
             if fault is Fault.DROP:
                 self.close_connection = True
                 return
+            if fault is Fault.RESET:
+                self._reset()
+                return
             if fault is Fault.SERVER_ERROR:
                 self._send(500, b"<html><body>500 Internal Server Error</body></html>", "text/html")
                 return
-            if fault is Fault.RATE_LIMITED:
-                self._send(429, b"Too Many Requests", "text/plain", {"Retry-After": "0"})
+            if fault in (Fault.RATE_LIMITED, Fault.RATE_LIMITED_DATE) and injected is not None:
+                seconds = injected.retry_after
+                value = (
+                    str(seconds)
+                    if fault is Fault.RATE_LIMITED
+                    else email.utils.format_datetime(
+                        datetime.now(UTC) + timedelta(seconds=seconds), usegmt=True
+                    )
+                )
+                self._send(429, b"Too Many Requests", "text/plain", {"Retry-After": value})
                 return
             if fault is Fault.MALFORMED_JSON:
                 self._send(200, b'{"retCode":"00000","retBody":', "application/json")
                 return
+            if fault is Fault.NOT_JSON:
+                self._send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+                return
+            if fault is Fault.OVERSIZED:
+                self._oversized()
+                return
             if fault is Fault.RET_CODE and injected is not None:
                 self._json(_frame(injected.ret_code, injected.ret_msg))
                 return
-            if fault is Fault.DUPLICATE_ORDER:
+            if fault in (Fault.DUPLICATE_ORDER, Fault.DUPLICATE_WORDING):
                 order_id = _sealed_order_id(form, fake.sign_key)
                 with fake._lock:
                     order = fake._orders.get(order_id) if order_id else None
                 body = {"waybillNo": order.waybill} if order is not None else None
-                self._json(_frame("B00010", "订单号重复：该订单已下单", body))
+                if fault is Fault.DUPLICATE_ORDER:
+                    self._json(_frame("B00010", "订单号重复：该订单已下单", body))
+                else:
+                    self._json(_frame(WORDING_ONLY_CODE, "请勿重复提交", body))
                 return
+            if fault is Fault.STALL:
+                fake._hold(fake.timeout_delay)
             answer = fake._answer(form)
             if fault is Fault.TIMEOUT:
                 fake._hold(fake.timeout_delay)
             elif fault is Fault.SLOW:
                 fake._hold(fake.slow_delay)
+            elif fault is Fault.RESET_AFTER:
+                self._reset()
+                return
+            elif fault is Fault.SERVER_ERROR_AFTER:
+                self._send(502, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+                return
+            elif fault is Fault.DEEP_JSON:
+                answer = {**answer, "retCode": "00000", "retBody": "[" * 1000 + "]" * 1000}
+            elif fault is Fault.TRICKLE:
+                self._trickle(compact_json(answer).encode("utf-8"))
+                return
             self._json(answer)
+
+        def _reset(self) -> None:
+            # SO_LINGER on, timeout 0: closing sends RST instead of FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+
+        def _trickle(self, body: bytes) -> None:
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.flush()
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    fake._hold(fake.trickle_interval)
+            except OSError:  # the client gave up (its deadline passed)
+                self.close_connection = True
+
+        def _oversized(self) -> None:
+            self.close_connection = True
+            piece = b" " * 65536
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b'{"retCode":"00000","retMsg":"')
+                for _ in range(fake.oversize_bytes // len(piece) + 1):
+                    self.wfile.write(piece)
+            except OSError:  # the client stopped reading at its cap and closed
+                pass
 
         def _json(self, document: Mapping[str, Any]) -> None:
             self._send(200, compact_json(document).encode("utf-8"), "application/json")
@@ -652,12 +833,30 @@ class _Contract:
                 "the carrier declares PUSH: pass push_source= to carrier_contract so the "
                 "contract can check its verification"
             )
+        if not pushes_authenticated(self.carrier):
+            assert Capability.TRACK in self.carrier.capabilities, (
+                "the carrier's pushes are not authenticated (it does not declare "
+                "pushes_authenticated = True) and it does not declare TRACK: PushInbox cannot "
+                "confirm a pushed terminal status; implement track(), or declare "
+                "pushes_authenticated = True if a verified push is proven unaltered (an HMAC)"
+            )
         number = self._number()
         body, headers = self.push_source(number)
         message = pushing.parse_push(body, headers)
         assert isinstance(message, PushMessage), f"parse_push returned {type(message).__name__}"
         _check_events(message.events, number)
         assert pushing.parse_push(body, headers) == message, "reading a push twice differs"
+        oversized = body + b" " * (MAX_PUSH_BYTES + 1 - len(body))
+        try:
+            pushing.parse_push(oversized, headers)
+        except WebhookVerificationError:
+            pass
+        else:
+            raise AssertionError(
+                f"a push of {len(oversized):,} bytes was read: refuse bodies above "
+                f"MAX_PUSH_BYTES ({MAX_PUSH_BYTES:,}) with WebhookVerificationError before "
+                f"reading them (WebhookVerifier does)"
+            )
         for tampered in _tamperings(body):
             try:
                 pushing.parse_push(tampered, headers)
@@ -730,8 +929,12 @@ def carrier_contract(
     two orders two waybills; tracking gives aware events of the right waybill with unique ids,
     the same twice, and an unknown waybill is a :class:`~govpost.errors.CarrierError`;
     cancelling before pickup works twice and an unknown order is refused; pushes verify, read
-    the same twice, and a tampered push raises
-    :class:`~govpost.errors.WebhookVerificationError`; no ``repr`` shows personal data.
+    the same twice, and a tampered push or one above
+    :data:`~govpost.carriers.webhooks.MAX_PUSH_BYTES` raises
+    :class:`~govpost.errors.WebhookVerificationError`; an adapter whose pushes are not
+    authenticated (no ``pushes_authenticated = True``) declares ``TRACK``, so that
+    :class:`~govpost.carriers.webhooks.PushInbox` can confirm terminal statuses; no ``repr``
+    shows personal data.
 
     Args:
         carrier: the adapter, ready to talk to its (fake or sandbox) backend.

@@ -7,7 +7,9 @@ A carrier adapter is any object with a ``name`` and a declared set of
 - ``BOOK``: :class:`BookingCarrier`, ``book(BookingRequest) -> Booking``;
 - ``CANCEL``: :class:`CancellingCarrier`, ``cancel(order_id, *, tracking_number=None)``;
 - ``TRACK``: :class:`TrackingCarrier`, ``track(TrackingNumber) -> tuple[TrackingEvent, ...]``;
-- ``PUSH``: :class:`PushCarrier`, ``parse_push(body, headers) -> PushMessage``.
+- ``PUSH``: :class:`PushCarrier`, ``parse_push(body, headers) -> PushMessage``, and
+  ``pushes_authenticated``: whether a verified push is proven unaltered
+  (:func:`pushes_authenticated`).
 
 Capabilities are declared, never guessed from method names; :func:`require` checks one and
 returns the adapter typed as its protocol. Adapters are found by name through the entry-point
@@ -23,7 +25,10 @@ in-process, for tests and the demo) and ``ems`` (:mod:`govpost.carriers.ems`, th
 platform). Every operation of the EMS adapter is a pure ``build_*`` / ``parse_*`` pair around
 an injected ``requests.Session``. Errors of the carrier are
 :class:`~govpost.errors.CarrierError` with the carrier's ``code``, ``retryable`` and ``raw``
-response; pushed tracking is verified first (:mod:`govpost.carriers.webhooks`).
+response; pushed tracking is verified first (:mod:`govpost.carriers.webhooks`). Bookings go
+through :func:`book_once`, which records each attempt in a :class:`BookingJournal` before the
+carrier is called (:mod:`govpost.carriers.journal`): never lost, never repeated with other
+content.
 
 ``import govpost.carriers`` imports neither ``requests`` nor ``cryptography``: only the modules
 that speak HTTP or decrypt do.
@@ -46,19 +51,32 @@ from govpost.carriers._model import (
     QuoteRequest,
     QuotingCarrier,
     TrackingCarrier,
+    pushes_authenticated,
     require,
     supports,
 )
 from govpost.carriers._registry import GROUP, available, load
+from govpost.carriers.journal import (
+    BookingJournal,
+    JournalEntry,
+    JournalState,
+    MemoryJournal,
+    book_once,
+    booking_fingerprint,
+)
 
 __all__ = [
     "GROUP",
     "Booking",
     "BookingCarrier",
+    "BookingJournal",
     "BookingRequest",
     "CancellingCarrier",
     "Capability",
     "Carrier",
+    "JournalEntry",
+    "JournalState",
+    "MemoryJournal",
     "PushCarrier",
     "PushMessage",
     "Quote",
@@ -66,7 +84,10 @@ __all__ = [
     "QuotingCarrier",
     "TrackingCarrier",
     "available",
+    "book_once",
+    "booking_fingerprint",
     "load",
+    "pushes_authenticated",
     "require",
     "supports",
 ]

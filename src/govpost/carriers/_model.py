@@ -8,19 +8,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import Any, Literal, Protocol, overload
 
 import attrs
 
-from govpost._fields import aware, division
+from govpost._fields import aware, coerce_enum, division, optional_text, text
+from govpost._limits import check_utf8
 from govpost.errors import CarrierError, UnknownCarrierError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money
+from govpost.privacy import scrub
 from govpost.regions import Division, Zone, zone_between
-from govpost.shipments import Recipient, Shipment
 
-if TYPE_CHECKING:
-    from govpost.shipments import TrackingEvent
+# TrackingEvent at run time: the wire format reads PushMessage's annotations.
+from govpost.shipments import Recipient, Shipment, TrackingEvent
 
 __all__ = [
     "Booking",
@@ -35,6 +36,7 @@ __all__ = [
     "QuoteRequest",
     "QuotingCarrier",
     "TrackingCarrier",
+    "pushes_authenticated",
     "require",
     "supports",
 ]
@@ -65,13 +67,46 @@ def _contact(what: str) -> Callable[[object, object, Any], None]:
     def check(instance: object, attribute: object, value: Any) -> None:
         if not isinstance(value, Recipient):
             raise ValidationError(f"{what} must be a govpost.shipments.Recipient")
-        if value.mobile is None or value.address is None:
+        missing = [f for f in ("mobile", "address") if getattr(value, f) is None]
+        if missing:
+            # Which field is missing is the news; the person (even masked) is not needed.
             raise ValidationError(
-                f"{what} {value!r} needs a mobile number and an address: the carrier calls "
-                f"and visits them"
+                f"{what} has no {' and no '.join(missing)}: the carrier calls and visits them; "
+                f"set Recipient.{missing[0]}"
             )
 
     return check
+
+
+def _contents(value: object) -> str:
+    return text(value, "contents", max_len=200)
+
+
+def _pickup_notes(value: object) -> str | None:
+    return optional_text(value, "pickup notes", max_len=500)
+
+
+def _carrier_name(value: object) -> str:
+    return text(value, "carrier name", max_len=64)
+
+
+def _order_id(value: object) -> str:
+    return text(value, "order id", max_len=64)
+
+
+def _zone(value: object) -> Zone:
+    return coerce_enum(Zone, value, "zone")
+
+
+def _raw(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"raw must be the carrier's answer as text (str) or None, not "
+            f"{type(value).__name__}: decode the answer first"
+        )
+    return check_utf8(value, "the carrier's answer (raw)")
 
 
 @attrs.frozen(kw_only=True)
@@ -121,15 +156,19 @@ class Quote:
         carrier: name of the carrier adapter that answered.
         amount: the postage.
         zone: the zone it was priced for.
-        raw: the carrier's answer as received (not compared, not shown in repr).
+        raw: the carrier's answer as received, as text (``None`` when the carrier has none,
+            as the sandbox); kept for support, in the wire format too, but not compared and
+            not shown in repr (it may hold personal data).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``raw`` is ``str | None`` (it was ``object``), so a quote round-trips through JSON.
     """
 
-    carrier: str
+    carrier: str = attrs.field(converter=_carrier_name)
     amount: Money = attrs.field(validator=attrs.validators.instance_of(Money))
-    zone: Zone
-    raw: object = attrs.field(default=None, eq=False, repr=False)
+    zone: Zone = attrs.field(converter=_zone)
+    raw: str | None = attrs.field(default=None, converter=_raw, eq=False, repr=False)
 
 
 def _has_recipient(instance: object, attribute: object, value: Shipment) -> None:
@@ -153,19 +192,46 @@ class BookingRequest:
         shipment: the piece; its recipient needs a mobile number and an address.
         sender: who hands the piece over (the service center's postal window, or the applicant
             for materials sent to the center); needs a mobile number and an address.
-        contents: what is inside, as printed on the waybill (default 证照, certificates).
-        pickup_notes: a note for the courier, if any.
+        contents: what is inside, as printed on the waybill (default 证照, certificates); at
+            most 200 characters.
+        pickup_notes: a note for the courier, if any; at most 500 characters.
+
+    Both texts may hold personal data ("张三的驾驶证", "call 139…"): the repr shows the
+    contents scrubbed (:func:`govpost.privacy.scrub`, with the names and addresses of both
+    contacts) and only the length of the notes::
+
+        >>> from govpost.testing import sample_booking_request
+        >>> request = attrs.evolve(
+        ...     sample_booking_request("GZ-7"),
+        ...     contents="欧阳娜娜的营业执照",
+        ...     pickup_notes="先打 139 8521 2345",
+        ... )
+        >>> repr(request).partition("contents=")[2]
+        "'欧阳**的营业执照', pickup_notes=<16 characters>)"
 
     Raises:
-        ValidationError: a missing recipient, a contact without mobile or address.
+        ValidationError: a missing recipient, a contact without mobile or address, blank or
+            too long contents or notes.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       The repr no longer shows the pickup notes; contents and notes are checked.
     """
 
     shipment: Shipment = attrs.field(validator=_has_recipient)
     sender: Recipient = attrs.field(validator=_contact("sender"))
-    contents: str = "证照"
-    pickup_notes: str | None = None
+    contents: str = attrs.field(default="证照", converter=_contents)
+    pickup_notes: str | None = attrs.field(default=None, converter=_pickup_notes)
+
+    def __repr__(self) -> str:
+        contacts = (self.recipient, self.sender)
+        known = [v for c in contacts for v in (c.name, c.address) if v is not None]
+        contents = scrub(self.contents, known=known)
+        notes = None if self.pickup_notes is None else f"<{len(self.pickup_notes)} characters>"
+        return (
+            f"BookingRequest(shipment={self.shipment!r}, sender={self.sender!r}, "
+            f"contents={contents!r}, pickup_notes={notes})"
+        )
 
     @property
     def order_id(self) -> str:
@@ -191,19 +257,23 @@ class Booking:
         booked_at: when the carrier confirmed it (timezone-aware).
         duplicate: ``True`` when the carrier already had this order (a retried booking) and
             answered with the existing waybill: the piece is booked once, not twice.
-        raw: the carrier's answer as received (not compared, not shown in repr).
+        raw: the carrier's answer as received, as text (``None`` when the carrier has none,
+            as the sandbox); kept for support, in the wire format too, but not compared and
+            not shown in repr (it may hold personal data).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``raw`` is ``str | None`` (it was ``object``), so a booking round-trips through JSON.
     """
 
-    carrier: str
-    order_id: str
+    carrier: str = attrs.field(converter=_carrier_name)
+    order_id: str = attrs.field(converter=_order_id)
     tracking_number: TrackingNumber = attrs.field(
         validator=attrs.validators.instance_of(TrackingNumber)
     )
     booked_at: datetime = attrs.field(converter=aware)
-    duplicate: bool = False
-    raw: object = attrs.field(default=None, eq=False, repr=False)
+    duplicate: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    raw: str | None = attrs.field(default=None, converter=_raw, eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -291,8 +361,22 @@ class PushCarrier(Carrier, Protocol):
     ``parse_push`` verifies before it reads: a message that fails verification raises
     :class:`~govpost.errors.WebhookVerificationError` and yields nothing.
 
+    ``pushes_authenticated`` declares whether that verification proves a push is the carrier's,
+    unaltered (an HMAC over the whole body: ``True``), or only that it was sealed with our key
+    (EMS's SM4-ECB envelope, whose blocks can be rearranged: ``False``). An adapter that does
+    not have the attribute is treated as ``False``
+    (:class:`~govpost.carriers.webhooks.PushInbox` then confirms terminal statuses through the
+    adapter's tracking).
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``pushes_authenticated``.
     """
+
+    @property
+    def pushes_authenticated(self) -> bool:
+        """Whether a verified push is proven to be the carrier's, unaltered."""
+        ...
 
     def parse_push(self, body: bytes, headers: Mapping[str, str]) -> PushMessage:
         """Verify and read one pushed HTTP request.
@@ -311,6 +395,21 @@ _METHODS: dict[Capability, str] = {
     Capability.TRACK: "track",
     Capability.PUSH: "parse_push",
 }
+
+
+def pushes_authenticated(carrier: object) -> bool:
+    """Whether ``carrier`` declares its pushes authenticated (``pushes_authenticated is True``).
+
+    Anything else — ``False``, a missing attribute, a value that is not a bool — means not
+    authenticated: a claim of authenticity is never guessed.
+
+    >>> from govpost.carriers.sandbox import SandboxCarrier
+    >>> pushes_authenticated(SandboxCarrier()), pushes_authenticated(object())
+    (True, False)
+
+    .. versionadded:: 0.2.0
+    """
+    return getattr(carrier, "pushes_authenticated", False) is True
 
 
 def supports(carrier: Carrier, capability: Capability) -> bool:
@@ -373,6 +472,8 @@ def check_declared(carrier: object, origin: str) -> None:
         ]
         if missing:
             problem = f"it declares capabilities whose methods are missing: {', '.join(missing)}"
+        elif not isinstance(getattr(carrier, "pushes_authenticated", False), bool):
+            problem = "its 'pushes_authenticated' is not True or False"
     if problem is not None:
         raise UnknownCarrierError(
             f"{origin} did not give a govpost carrier: {problem}; fix the plug-in",

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from govpost._limits import load_json
 from govpost.calendar import WorkCalendar
 from govpost.carriers._model import (
     Booking,
@@ -48,7 +49,7 @@ from govpost.carriers._model import (
     Quote,
     QuoteRequest,
 )
-from govpost.carriers.webhooks import WebhookVerifier, sign_request
+from govpost.carriers.webhooks import MAX_PUSH_BYTES, WebhookVerifier, sign_request
 from govpost.errors import (
     CalendarCoverageError,
     CarrierError,
@@ -109,18 +110,24 @@ class SandboxCarrier:
         pickup_point_rate: share of pieces left at a pickup point or locker (待取).
         calendar: working days for the timings (default :meth:`govpost.calendar.WorkCalendar.china`).
         clock: gives the current aware time; ``track`` shows events up to it.
-        webhook_secret: the secret its pushes are signed with.
+        webhook_secret: the secret its pushes are signed with, or several while one is
+            rotated: pushes are signed with the first, and verified under any of them.
+        max_push_bytes: the largest push body ``parse_push`` accepts.
 
     Raises:
-        ValidationError: a rate outside 0–1, or rates summing above 1.
+        ValidationError: a rate outside 0–1, or rates summing above 1; no webhook secret.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``webhook_secret`` may be a list; ``max_push_bytes``; ``clock`` is public.
     """
 
     name = "sandbox"
     capabilities = frozenset(
         {Capability.QUOTE, Capability.BOOK, Capability.CANCEL, Capability.TRACK, Capability.PUSH}
     )
+    #: Pushes carry an HMAC over the whole body (:mod:`govpost.carriers.webhooks`).
+    pushes_authenticated = True
 
     def __init__(
         self,
@@ -131,7 +138,8 @@ class SandboxCarrier:
         pickup_point_rate: float = 0.1,
         calendar: WorkCalendar | None = None,
         clock: Callable[[], datetime] = _utc_now,
-        webhook_secret: str = "sandbox-webhook-secret",
+        webhook_secret: str | Sequence[str] = "sandbox-webhook-secret",
+        max_push_bytes: int = MAX_PUSH_BYTES,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValidationError(f"seed {seed!r} must be an int")
@@ -145,8 +153,15 @@ class SandboxCarrier:
             )
         self.calendar = calendar if calendar is not None else WorkCalendar.china()
         self._clock = clock
-        self._verifier = WebhookVerifier(webhook_secret, clock=lambda: self._clock().timestamp())
-        self._secret = webhook_secret
+        self._verifier = WebhookVerifier(
+            webhook_secret,
+            clock=lambda: self._clock().timestamp(),
+            max_body=max_push_bytes,
+        )
+        # Pushes are signed with the current secret, the first one.
+        self._secret = (
+            webhook_secret if isinstance(webhook_secret, str | bytes) else webhook_secret[0]
+        )
         self._orders: dict[str, _Order] = {}
         self._by_number: dict[TrackingNumber, _Order] = {}
         self._next_serial = random.Random(seed).randrange(10_000_000, 90_000_000)
@@ -156,6 +171,11 @@ class SandboxCarrier:
             f"<SandboxCarrier seed={self.seed} orders={len(self._orders)} "
             f"failure_rate={self.failure_rate:g} return_rate={self.return_rate:g}>"
         )
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The sandbox's clock (gives the current aware time); the push inbox reads it too."""
+        return self._clock
 
     # --- quote -----------------------------------------------------------------------------------
 
@@ -277,16 +297,19 @@ class SandboxCarrier:
         return body, {"Content-Type": "application/json", **headers}
 
     def parse_push(self, body: bytes, headers: Mapping[str, str]) -> PushMessage:
-        """Verify (HMAC, replay window) and read a sandbox push.
+        """Verify (size, HMAC under any configured secret, replay window) and read a push.
 
         Raises:
-            WebhookVerificationError: verification failed; nothing was read.
+            WebhookVerificationError: verification failed, or the signed body is not a
+                sandbox push (not JSON, nested deeper than 64 levels, the wrong shape);
+                nothing was read.
+            CarrierError: a signed sandbox push holding an event govpost cannot accept.
         """
         self._verifier.verify(body, headers)
         try:
-            document = json.loads(bytes(body))
-        except ValueError as exc:
-            raise WebhookVerificationError("refused push: signed, but not JSON") from exc
+            document = load_json(bytes(body), what="the sandbox push")
+        except ValidationError as exc:
+            raise WebhookVerificationError(f"refused push: signed, but {exc}") from exc
         # The shape is checked, not caught as KeyError/TypeError: a bug of ours must surface
         # as itself, never as a refused push.
         items = document.get("events") if isinstance(document, dict) else None

@@ -1,14 +1,17 @@
-"""Verification of pushed tracking: HMAC signatures, a replay window, duplicate suppression.
+"""Pushed tracking: HMAC signatures with secret rotation, and an inbox that hands events over safely.
 
-A carrier that pushes tracking to an HTTP endpoint of ours signs each request. The generic
-scheme govpost implements (used by the sandbox carrier and offered to adapter authors) is an
-HMAC-SHA256 over the timestamp and the raw body, sent in two headers::
+**Signatures.** A carrier that pushes tracking to an HTTP endpoint of ours signs each request.
+The generic scheme govpost implements (used by the sandbox carrier and offered to adapter
+authors) is an HMAC-SHA256 over the timestamp and the raw body, sent in two headers::
 
     X-Govpost-Timestamp: 1717380000
     X-Govpost-Signature: v1=<hex HMAC-SHA256(secret, b"1717380000." + body)>
 
-:class:`WebhookVerifier` accepts a request only when the signature matches (compared in
-constant time) and the timestamp lies within the replay window; anything else raises
+The signature header may carry several signatures, separated by commas or spaces
+(``v1=...,v1=...``): one per secret the sender holds while a secret is being rotated.
+:class:`WebhookVerifier` accepts a request when any one signature matches under any of its
+secrets (compared in constant time), the timestamp lies within the replay window and the body
+within :data:`MAX_PUSH_BYTES`; anything else raises
 :class:`~govpost.errors.WebhookVerificationError` and reads nothing::
 
     >>> body = b'{"events": []}'
@@ -18,71 +21,200 @@ constant time) and the timestamp lies within the replay window; anything else ra
     >>> verifier.verify(body + b" ", headers)
     Traceback (most recent call last):
     ...
-    govpost.errors.WebhookVerificationError: refused push: the signature does not match ...
+    govpost.errors.WebhookVerificationError: refused push: the signature does not match the body ...
 
-EMS seals its pushes differently (the envelope must decrypt under our signKey and carry it):
-:meth:`govpost.carriers.ems.EmsCarrier.parse_push` verifies those. Either way,
-:class:`PushInbox` then drops messages and events already received, so a carrier's retries
-and duplicates cost nothing.
+**Rotating a secret** loses no push: (1) give the verifier both secrets, the new one first,
+``WebhookVerifier(["new", "old"])``; (2) switch the sender to the new secret (or let it sign
+with both, ``sign_request(["new", "old"], ...)``); (3) once no push signed with the old secret
+only can still arrive — a carrier re-signs each redelivery when it sends it, so after the
+replay window (``tolerance``) has passed since the switch — remove the old secret::
+
+    >>> both = WebhookVerifier(["n3w", "s3cret"], clock=lambda: 1717380100.0)
+    >>> both.verify(body, headers)  # still signed with the old secret: accepted
+    >>> both.verify(body, sign_request("n3w", body, timestamp=1717380000))
+
+EMS seals its pushes differently (an SM4-ECB envelope under our signKey,
+:meth:`govpost.carriers.ems.EmsCarrier.parse_push`) and that envelope has **no integrity**:
+whole blocks of genuine pushes can be rearranged into a push that decrypts correctly. Adapters
+therefore declare whether their pushes are authenticated (``pushes_authenticated``, see
+:class:`~govpost.carriers.PushCarrier`), and :class:`PushInbox` treats the pushes of an adapter
+that does not declare it as claims to be confirmed.
+
+**The inbox.** :class:`PushInbox` receives pushes through the carrier's verification and hands
+over each event at least once and, once handled, never again:
+
+- only events not handled before come out; their ids are remembered when the application's
+  ``with inbox.receiving(...)`` block finishes without an exception, never on receipt, so a
+  push whose handling failed yields the same events when the carrier delivers it again;
+- from a carrier whose pushes are not authenticated, a terminal status (:data:`TERMINAL_STATUSES`)
+  or a revocation comes out only once the carrier's own tracking query shows the same event;
+  otherwise it is withheld, logged (logger ``govpost.carriers``) and counted as a suspected
+  forgery. Ids of unauthenticated messages (EMS ``serialNo``) are never trusted to skip events;
+- an event older than ``max_age`` (default 30 days) or more than ``max_ahead`` in the future is
+  withheld and logged: a genuine push repeats old events only as history already received,
+  while a replayed or rearranged one brings them to rewrite that history.
+
+**What the endpoint answers**, so that the carrier redelivers exactly when it should:
+
+- verified and handled — including a push with nothing new, or with events withheld: **200**;
+- verification failed (:class:`~govpost.errors.WebhookVerificationError`: bad or missing
+  signature, outside the replay window, too large, not sealed under our key): **401**;
+- the tracking query confirming a terminal status failed with a retryable
+  :class:`~govpost.errors.CarrierError`: **503**, so the carrier delivers the push again;
+- the handler or the storage failed, or anything else went wrong: **500**; nothing was
+  remembered, so the redelivery yields the same events.
+
+A refused push is answered 401 rather than 200: a forger learns nothing from the status, while
+a genuine carrier refused because of a configuration error (an unrotated secret, a clock far
+off) sees the failures and — carriers retry every non-2xx answer on their own schedule —
+delivers the pushes again once the configuration is fixed; a 200 would drop them silently. A
+withheld event is answered 200: the carrier's own tracking was consulted and did not show it;
+if it is genuine and the tracking lagged, the next push of the waybill, a redelivery or the
+scheduled tracking poll brings it (withheld events are not remembered, so they are checked
+again each time).
+
+Two deliveries of the same push at the same moment may both yield the same events (neither is
+remembered before its handler finishes): handle events idempotently
+(:meth:`~govpost.shipments.Shipment.apply` is, and so is a store keyed by event id, which
+remembers the ids in the same transaction as the events).
 
 .. versionadded:: 0.1.0
+.. versionchanged:: 0.2.0
+   Several secrets and several signatures per request; a body limit; ASCII-only timestamps;
+   :meth:`PushInbox.receiving` (ids remembered after handling); confirmation of terminal
+   statuses from unauthenticated pushes; the event age window; pluggable :class:`SeenIds`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import re
+import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections import OrderedDict, deque
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
-from govpost.errors import ValidationError, WebhookVerificationError
+import attrs
+
+from govpost._limits import ascii_digits
+from govpost.carriers._model import Capability, PushCarrier, TrackingCarrier, pushes_authenticated
+from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
+from govpost.privacy import _logger, scrub
+from govpost.shipments import ShipmentStatus, TrackingEvent  # run time: WithheldEvent's wire
 
 if TYPE_CHECKING:
-    from govpost.carriers._model import PushCarrier
-    from govpost.shipments import TrackingEvent
+    from govpost.identifiers import TrackingNumber
 
 __all__ = [
+    "MAX_PUSH_BYTES",
     "SIGNATURE_HEADER",
+    "TERMINAL_STATUSES",
     "TIMESTAMP_HEADER",
+    "MemorySeenIds",
     "PushInbox",
+    "SeenIds",
     "WebhookVerifier",
+    "WithheldEvent",
     "sign_request",
     "signature",
 ]
 
 SIGNATURE_HEADER = "X-Govpost-Signature"
 TIMESTAMP_HEADER = "X-Govpost-Timestamp"
+
+#: The largest push body accepted by default (1 MiB): far above any genuine push (an EMS push
+#: of one trace is under 2 KiB), and refused before it is verified, decrypted or parsed.
+#:
+#: .. versionadded:: 0.2.0
+MAX_PUSH_BYTES = 1 << 20
+
+#: Statuses after which a shipment's life is over. From a carrier whose pushes are not
+#: authenticated, :class:`PushInbox` hands them over only once the carrier's tracking confirms.
+#:
+#: .. versionadded:: 0.2.0
+TERMINAL_STATUSES: frozenset[ShipmentStatus] = frozenset(
+    {
+        ShipmentStatus.DELIVERED,
+        ShipmentStatus.RETURNED,
+        ShipmentStatus.REFUSED,
+        ShipmentStatus.CANCELLED,
+    }
+)
+
+#: A secret, or several (the current one first, while rotating).
+Secrets: TypeAlias = str | bytes | Sequence[str | bytes]
+
 _SCHEME = "v1="
+_MAX_SIGNATURE_HEADER = 4096
+_SEPARATORS = re.compile(r"[\s,]+")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_LOG = _logger("govpost.carriers")  # scrubbed: privacy.ScrubbingFilter
 
 
-def _secret(value: object) -> bytes:
-    if isinstance(value, str) and value:
-        return value.encode("utf-8")
-    if isinstance(value, bytes) and value:
-        return value
-    raise ValidationError("the webhook secret must be a non-empty str or bytes")
+def _secrets(value: object) -> tuple[bytes, ...]:
+    items = [value] if isinstance(value, str | bytes) else value
+    if not isinstance(items, Sequence) or not items:
+        raise ValidationError(
+            "the webhook secret must be a non-empty str or bytes, or a non-empty list of them "
+            "(the current secret first)"
+        )
+    secrets: list[bytes] = []
+    for item in items:
+        if isinstance(item, str) and item:
+            secrets.append(item.encode("utf-8"))
+        elif isinstance(item, bytes) and item:
+            secrets.append(item)
+        else:
+            raise ValidationError(
+                f"a webhook secret of type {type(item).__name__} is not a non-empty str or bytes"
+            )
+    return tuple(secrets)
 
 
-def signature(secret: str | bytes, timestamp: int, body: bytes) -> str:
+def _positive_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"{what} {value!r} must be a positive int")
+    return value
+
+
+def _digest(secret: bytes, timestamp: int, body: bytes) -> str:
+    message = str(timestamp).encode("ascii") + b"." + body
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def signature(secret: Secrets, timestamp: int, body: bytes) -> str:
     """The signature header value for ``body`` sent at ``timestamp`` (Unix seconds).
+
+    With several secrets the value holds one signature per secret, comma-separated.
 
     >>> import hashlib, hmac
     >>> value = signature("s3cret", 1717380000, b"{}")
     >>> value == "v1=" + hmac.new(b"s3cret", b"1717380000.{}", hashlib.sha256).hexdigest()
     True
+    >>> signature(["new", "old"], 1717380000, b"{}").count("v1=")
+    2
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``secret`` may be a list of secrets.
     """
-    message = str(int(timestamp)).encode("ascii") + b"." + bytes(body)
-    return _SCHEME + hmac.new(_secret(secret), message, hashlib.sha256).hexdigest()
+    stamp = int(timestamp)
+    return ",".join(_SCHEME + _digest(s, stamp, bytes(body)) for s in _secrets(secret))
 
 
-def sign_request(secret: str | bytes, body: bytes, *, timestamp: int) -> dict[str, str]:
+def sign_request(secret: Secrets, body: bytes, *, timestamp: int) -> dict[str, str]:
     """The headers that sign ``body``: for carriers, fakes and tests that push to us.
 
+    >>> sorted(sign_request("s3cret", b"{}", timestamp=1717380000))
+    ['X-Govpost-Signature', 'X-Govpost-Timestamp']
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``secret`` may be a list of secrets: the request then carries one signature per secret.
     """
     return {
         TIMESTAMP_HEADER: str(int(timestamp)),
@@ -92,56 +224,110 @@ def sign_request(secret: str | bytes, body: bytes, *, timestamp: int) -> dict[st
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == wanted:
+            if not isinstance(value, str):
+                raise WebhookVerificationError(
+                    f"refused push: header {name} is a {type(value).__name__}, not text"
+                )
+            return value
+    return None
+
+
+def _short(text: str) -> str:
+    return repr(scrub(text[:20]) + ("…" if len(text) > 20 else ""))
+
+
+def _check_size(body: object, limit: int) -> bytes:
+    if not isinstance(body, bytes | bytearray):
+        raise WebhookVerificationError(
+            f"refused push: the body must be the raw request bytes, not {type(body).__name__}"
+        )
+    if len(body) > limit:
+        raise WebhookVerificationError(
+            f"refused push: its body is {len(body):,} bytes, above the limit of {limit:,}; "
+            f"raise the limit (max_body) only if the carrier really sends pushes that large"
+        )
+    return bytes(body)
 
 
 class WebhookVerifier:
-    """Checks the HMAC signature and the timestamp of pushed requests.
+    """Checks the HMAC signatures, the timestamp and the size of pushed requests.
 
     Args:
-        secret: the shared secret; never shown in ``repr`` or messages.
+        secret: the shared secret, or several (the current one first) while one is rotated;
+            never shown in ``repr`` or messages.
         tolerance: the replay window: the most seconds a timestamp may differ from now.
         clock: gives the current Unix time (tests pass a fixed clock).
+        max_body: the largest body accepted, in bytes; a larger one is refused unread.
+
+    Raises:
+        ValidationError: no secret, an empty one, or a bad tolerance or limit.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Several secrets, several signatures per request, and ``max_body``.
     """
 
     def __init__(
         self,
-        secret: str | bytes,
+        secret: Secrets,
         *,
         tolerance: float = 300.0,
         clock: Callable[[], float] = time.time,
+        max_body: int = MAX_PUSH_BYTES,
     ) -> None:
-        self._secret = _secret(secret)
+        self._secrets = _secrets(secret)
         if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance <= 0:
             raise ValidationError(f"tolerance {tolerance!r} must be a positive number of seconds")
         self.tolerance = float(tolerance)
+        self.max_body = _positive_int(max_body, "max_body")
         self._clock = clock
 
     def __repr__(self) -> str:
-        return f"<WebhookVerifier secret='***' tolerance={self.tolerance:g}s>"
+        return (
+            f"<WebhookVerifier secrets={len(self._secrets)} (hidden) "
+            f"tolerance={self.tolerance:g}s max_body={self.max_body}>"
+        )
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Accept the request, or raise.
 
+        Args:
+            body: the raw request body, exactly as received.
+            headers: the request headers (names in any case).
+
         Raises:
-            WebhookVerificationError: a missing or malformed header, a timestamp outside the
-                replay window, or a signature that does not match the body.
+            WebhookVerificationError: a body that is not bytes or is too large, a missing or
+                malformed header, a timestamp outside the replay window, or no signature that
+                matches the body under any secret.
         """
-        if not isinstance(body, bytes | bytearray):
-            raise WebhookVerificationError(
-                f"refused push: the body must be the raw request bytes, not {type(body).__name__}"
-            )
+        raw = _check_size(body, self.max_body)
         stamp = _header(headers, TIMESTAMP_HEADER)
         given = _header(headers, SIGNATURE_HEADER)
         if stamp is None or given is None:
             raise WebhookVerificationError(
                 f"refused push: the {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers are required"
             )
-        if not stamp.isdigit() or len(stamp) > 12:
+        if not ascii_digits(stamp) or len(stamp) > 12:
             raise WebhookVerificationError(
-                f"refused push: {TIMESTAMP_HEADER} {stamp[:20]!r} is not Unix seconds"
+                f"refused push: {TIMESTAMP_HEADER} {_short(stamp)} is not Unix seconds "
+                f"(ASCII digits only)"
+            )
+        if len(given) > _MAX_SIGNATURE_HEADER:
+            raise WebhookVerificationError(
+                f"refused push: {SIGNATURE_HEADER} is {len(given):,} characters long, more than "
+                f"the {_MAX_SIGNATURE_HEADER:,} any set of signatures needs"
+            )
+        candidates = [
+            part[len(_SCHEME) :].encode("utf-8", "replace")
+            for part in _SEPARATORS.split(given)
+            if part.startswith(_SCHEME)
+        ]
+        if not candidates:
+            raise WebhookVerificationError(
+                f"refused push: {SIGNATURE_HEADER} {_short(given)} holds no '{_SCHEME}' "
+                f"signature; sign with govpost.carriers.webhooks.sign_request"
             )
         age = self._clock() - int(stamp)
         if abs(age) > self.tolerance:
@@ -149,67 +335,434 @@ class WebhookVerifier:
                 f"refused push: its timestamp is {abs(age):.0f} s {'old' if age > 0 else 'ahead'}, "
                 f"outside the replay window of {self.tolerance:g} s; check the sender's clock"
             )
-        expected = signature(self._secret, int(stamp), bytes(body))
-        if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace")):
+        matched = False
+        for secret in self._secrets:
+            expected = _digest(secret, int(stamp), raw).encode("ascii")
+            for candidate in candidates:
+                # Every comparison runs: the time taken does not depend on which one matched.
+                matched |= hmac.compare_digest(expected, candidate)
+        if not matched:
             raise WebhookVerificationError(
-                "refused push: the signature does not match the body (altered, or signed with "
-                "another secret)"
+                f"refused push: the signature does not match the body under any of the "
+                f"{len(self._secrets)} secret(s) configured (altered, or signed with another "
+                f"secret; when rotating a secret, give the verifier both)"
             )
 
 
-class PushInbox:
-    """Receives pushes through a carrier's verification, dropping what was already received.
+# --- remembering what was handled ----------------------------------------------------------------
 
-    A message whose id was seen is ignored whole; otherwise only events whose ``event_id``
-    was not seen are returned. Ids are remembered after verification succeeds, so a refused
-    push changes nothing. Memory is bounded: the oldest ids are forgotten beyond ``capacity``
-    (applying an event twice is harmless anyway: :meth:`~govpost.shipments.Shipment.apply` is
-    idempotent).
+
+class SeenIds(Protocol):
+    """Where :class:`PushInbox` remembers the ids of messages and events already handled.
+
+    Keys are opaque strings (``"event:<carrier>:<event id>"``, ``"message:<carrier>:<id>"``).
+    :class:`MemorySeenIds` keeps them in memory; a store keeps them in the database, written
+    in the same transaction as the events, so that what is remembered was also stored.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def seen(self, keys: Collection[str]) -> Collection[str]:
+        """The keys among ``keys`` already remembered (one lookup for a whole push)."""
+        ...
+
+    def remember(self, keys: Collection[str]) -> None:
+        """Remember ``keys``: called only after the events were handled."""
+        ...
+
+
+class MemorySeenIds:
+    """The ids of the last ``capacity`` handled messages and events, in memory; thread-safe.
+
+    Beyond ``capacity`` the oldest are forgotten: an event forgotten and pushed again comes
+    out again, which is harmless because applying an event twice changes nothing.
+
+    >>> memory = MemorySeenIds(capacity=2)
+    >>> memory.remember(["a", "b", "c"])
+    >>> sorted(memory.seen(["a", "b", "c"])), len(memory)
+    (['b', 'c'], 2)
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = _positive_int(capacity, "capacity")
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<MemorySeenIds {len(self)}/{self.capacity}>"
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def seen(self, keys: Collection[str]) -> frozenset[str]:
+        """The keys among ``keys`` remembered."""
+        with self._lock:
+            return frozenset(key for key in keys if key in self._keys)
+
+    def remember(self, keys: Collection[str]) -> None:
+        """Remember ``keys`` as the newest, forgetting the oldest beyond ``capacity``."""
+        with self._lock:
+            for key in keys:
+                self._keys[key] = None
+                self._keys.move_to_end(key)
+            while len(self._keys) > self.capacity:
+                self._keys.popitem(last=False)
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+WithheldReason: TypeAlias = Literal["unconfirmed", "stale", "ahead"]
+
+
+@attrs.frozen(kw_only=True)
+class WithheldEvent:
+    """A pushed event :class:`PushInbox` did not hand over, and why.
+
+    Args:
+        event: the event as pushed (a claim, not a fact).
+        reason: ``"unconfirmed"``: a terminal status or revocation from unauthenticated pushes
+            that the carrier's tracking did not show (a suspected forgery); ``"stale"``: older
+            than the inbox's ``max_age``; ``"ahead"``: further in the future than ``max_ahead``.
+        detail: what was checked, for the log.
+
+    .. versionadded:: 0.2.0
+    """
+
+    event: TrackingEvent
+    reason: WithheldReason
+    detail: str
+
+
+@attrs.frozen
+class _Delivery:
+    events: tuple[TrackingEvent, ...]
+    keys: tuple[str, ...]
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _same_event(pushed: TrackingEvent, tracked: TrackingEvent) -> bool:
+    if pushed.tracking_number != tracked.tracking_number:
+        return False
+    if pushed.event_id == tracked.event_id:
+        return True
+    return (
+        pushed.status is tracked.status
+        and pushed.occurred_at == tracked.occurred_at
+        and (pushed.revokes is None) == (tracked.revokes is None)
+    )
+
+
+def _span(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def _window(value: object, what: str) -> timedelta:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise ValidationError(f"{what} {value!r} must be a timedelta of zero or more")
+    return value
+
+
+class PushInbox:
+    """Receives pushes: verified, bounded, deduplicated, acknowledged after handling.
+
+    Use :meth:`receiving` in the endpoint, so that ids are remembered only once the events are
+    handled; :meth:`receive` is the short form for handlers that cannot fail. See the module
+    documentation for the HTTP status to answer in each case.
 
     Args:
         carrier: an adapter declaring the ``PUSH`` capability.
-        capacity: how many message ids and event ids to remember.
+        seen: where handled ids are remembered (default: :class:`MemorySeenIds`).
+        capacity: the capacity of the default :class:`MemorySeenIds`; not with ``seen``.
+        confirm_terminal: whether a terminal status or a revocation needs the carrier's
+            tracking to confirm it before it comes out. ``None`` (default): exactly when the
+            carrier does not declare ``pushes_authenticated = True``. ``True`` forces it (the
+            carrier must declare ``TRACK``); ``False`` turns it off, for tests without a
+            carrier server.
+        max_age: pushed events older than this are withheld (default 30 days); ``None``: no
+            limit.
+        max_ahead: pushed events further in the future than this are withheld (default 1 h).
+        clock: gives the current aware time for the age window; default: the carrier's
+            ``clock`` if it has one, else the system clock.
+        max_body: the largest push body accepted, in bytes; a larger one is refused unread.
 
+    Attributes:
+        seen: the memory of handled ids.
+        authenticated: whether the carrier declares its pushes authenticated.
+        confirms_terminal: whether terminal statuses and revocations wait for the tracking.
+
+    Raises:
+        ValidationError: a bad limit, or confirmation needed from a carrier that cannot track.
+
+    >>> from datetime import datetime, timezone
     >>> from govpost.carriers.sandbox import SandboxCarrier
     >>> from govpost.testing import sample_booking_request
-    >>> sandbox = SandboxCarrier(seed=1)
+    >>> sandbox = SandboxCarrier(seed=1, clock=lambda: datetime(2024, 6, 30, tzinfo=timezone.utc))
     >>> booking = sandbox.book(sample_booking_request("GZ-1"))
     >>> body, headers = sandbox.push(booking.tracking_number)
     >>> inbox = PushInbox(sandbox)
-    >>> len(inbox.receive(body, headers)) > 0, inbox.receive(body, headers)
-    (True, ())
+    >>> with inbox.receiving(body, headers) as events:
+    ...     print(len(events), "new events;", events[-1].status.name)
+    6 new events; DELIVERED
+    >>> inbox.receive(body, headers)
+    ()
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       :meth:`receiving`, ``seen``, ``confirm_terminal``, ``max_age``, ``max_ahead``,
+       ``clock`` and ``max_body``; ids are remembered after handling, not on receipt.
     """
 
-    def __init__(self, carrier: PushCarrier, *, capacity: int = 100_000) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            raise ValidationError(f"capacity {capacity!r} must be a positive int")
-        self.carrier = carrier
-        self.capacity = capacity
-        self._messages: OrderedDict[str, None] = OrderedDict()
-        self._events: OrderedDict[str, None] = OrderedDict()
+    #: How many recent withheld events :attr:`withheld_events` keeps.
+    KEEP_WITHHELD = 1000
 
-    def _remember(self, seen: OrderedDict[str, None], key: str) -> None:
-        seen[key] = None
-        if len(seen) > self.capacity:
-            seen.popitem(last=False)
+    def __init__(
+        self,
+        carrier: PushCarrier,
+        *,
+        seen: SeenIds | None = None,
+        capacity: int | None = None,
+        confirm_terminal: bool | None = None,
+        max_age: timedelta | None = timedelta(days=30),
+        max_ahead: timedelta = timedelta(hours=1),
+        clock: Callable[[], datetime] | None = None,
+        max_body: int = MAX_PUSH_BYTES,
+    ) -> None:
+        if seen is not None and capacity is not None:
+            raise ValidationError(
+                "pass either seen= or capacity=, not both: give the capacity to the SeenIds "
+                "you pass"
+            )
+        self.seen: SeenIds = (
+            seen if seen is not None else MemorySeenIds(100_000 if capacity is None else capacity)
+        )
+        self.carrier = carrier
+        self.authenticated = pushes_authenticated(carrier)
+        if confirm_terminal is not None and not isinstance(confirm_terminal, bool):
+            raise ValidationError(f"confirm_terminal {confirm_terminal!r} must be None or a bool")
+        self.confirms_terminal = (
+            not self.authenticated if confirm_terminal is None else confirm_terminal
+        )
+        self._tracker: TrackingCarrier | None = None
+        if self.confirms_terminal:
+            if Capability.TRACK not in carrier.capabilities:
+                why = (
+                    "its pushes are not authenticated (it does not declare "
+                    "pushes_authenticated = True)"
+                    if confirm_terminal is None
+                    else "confirm_terminal=True"
+                )
+                raise ValidationError(
+                    f"carrier {carrier.name!r} cannot confirm pushed terminal statuses: {why}, "
+                    f"but it does not declare the TRACK capability. Use a carrier that tracks, "
+                    f"or pass confirm_terminal=False to accept them unconfirmed (tests only)"
+                )
+            self._tracker = carrier  # type: ignore[assignment]  # TRACK is declared
+        self.max_age = None if max_age is None else _window(max_age, "max_age")
+        self.max_ahead = _window(max_ahead, "max_ahead")
+        own_clock = getattr(carrier, "clock", None)
+        self._clock: Callable[[], datetime] = (
+            clock if clock is not None else own_clock if callable(own_clock) else _now_utc
+        )
+        self.max_body = _positive_int(max_body, "max_body")
+        self._withheld = 0
+        self._recent: deque[WithheldEvent] = deque(maxlen=self.KEEP_WITHHELD)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"<PushInbox carrier={self.carrier.name!r} confirms_terminal={self.confirms_terminal} "
+            f"withheld={self.withheld}>"
+        )
+
+    @property
+    def withheld(self) -> int:
+        """How many pushed events were withheld so far (each delivery counted)."""
+        return self._withheld
+
+    @property
+    def withheld_events(self) -> tuple[WithheldEvent, ...]:
+        """The most recent withheld events (up to :attr:`KEEP_WITHHELD`), oldest first."""
+        with self._lock:
+            return tuple(self._recent)
+
+    @contextlib.contextmanager
+    def receiving(
+        self, body: bytes, headers: Mapping[str, str]
+    ) -> Iterator[tuple[TrackingEvent, ...]]:
+        """Verify one pushed request and yield the events not handled before.
+
+        Their ids are remembered when the ``with`` block finishes without an exception; if it
+        raises, nothing is remembered and the carrier's redelivery yields the same events::
+
+            with inbox.receiving(body, headers) as events:
+                store.apply(events)  # raises? answer 500: the carrier delivers it again
+
+        Raises:
+            WebhookVerificationError: the push is too large or fails verification (answer
+                401); nothing is remembered.
+            CarrierError: the push is verified but malformed, or the tracking query that
+                confirms a terminal status failed (``retryable``: answer 503, the carrier
+                redelivers); nothing is remembered.
+        """
+        delivery = self._open(body, headers)
+        yield delivery.events
+        if delivery.keys:
+            self.seen.remember(delivery.keys)
 
     def receive(self, body: bytes, headers: Mapping[str, str]) -> tuple[TrackingEvent, ...]:
-        """Verify one pushed request and return the events not received before.
+        """Verify one pushed request, return the events not received before, remember them.
+
+        The short form of :meth:`receiving` for a caller that has handled the events once it
+        has them (an event lost by a crash after this returns is not delivered again).
 
         Raises:
             WebhookVerificationError: verification failed; nothing is remembered.
-            CarrierError: verified but malformed; nothing is remembered.
+            CarrierError: as for :meth:`receiving`; nothing is remembered.
         """
+        with self.receiving(body, headers) as events:
+            return events
+
+    # --- the steps -------------------------------------------------------------------------------
+
+    def _open(self, body: bytes, headers: Mapping[str, str]) -> _Delivery:
+        _check_size(body, self.max_body)
         message = self.carrier.parse_push(body, headers)
-        if message.message_id is not None and message.message_id in self._messages:
-            return ()
-        fresh: list[TrackingEvent] = []
+        name = self.carrier.name
+        # An unauthenticated message id (EMS serialNo sits outside the sealed envelope) could
+        # be replayed with other blocks: it must never make events look already handled.
+        message_key = (
+            f"message:{name}:{message.message_id}"
+            if self.authenticated and message.message_id is not None
+            else None
+        )
+        unique: dict[str, TrackingEvent] = {}
         for event in message.events:
-            if event.event_id not in self._events:
-                fresh.append(event)
-                self._remember(self._events, event.event_id)
-        if message.message_id is not None:
-            self._remember(self._messages, message.message_id)
-        return tuple(fresh)
+            unique.setdefault(f"event:{name}:{event.event_id}", event)
+        lookup = [*unique, *([message_key] if message_key else [])]
+        known = set(self.seen.seen(lookup)) if lookup else set()
+        if message_key is not None and message_key in known:
+            return _Delivery((), ())
+        fresh = {key: event for key, event in unique.items() if key not in known}
+        withheld: list[WithheldEvent] = []
+        candidates = self._in_window(fresh, withheld)
+        passed, unconfirmed = self._confirmed(candidates, withheld)
+        self._record(withheld)
+        keys = [key for key, _ in passed]
+        # A confirmed event comes out as the carrier's tracked copy, whose id may differ from
+        # the pushed one (matched by status and time): that copy may have been handled already,
+        # or be confirmed twice by one push. Each id comes out once.
+        copies = {f"event:{name}:{event.event_id}": event for _, event in passed}
+        unlooked = [k for k in copies if k not in unique]
+        handled = known | (set(self.seen.seen(unlooked)) if unlooked else set())
+        events: dict[str, TrackingEvent] = {}
+        for copy_key, event in copies.items():
+            if copy_key not in handled:
+                events.setdefault(copy_key, event)
+        keys += copies
+        if message_key is not None and not unconfirmed:
+            keys.append(message_key)
+        return _Delivery(tuple(events.values()), tuple(dict.fromkeys(keys)))
+
+    def _in_window(
+        self, fresh: Mapping[str, TrackingEvent], withheld: list[WithheldEvent]
+    ) -> list[tuple[str, TrackingEvent]]:
+        now = self._clock()
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            raise ValidationError(
+                f"the inbox's clock gave {now!r}: it must give a timezone-aware datetime"
+            )
+        oldest = None if self.max_age is None else now - self.max_age
+        latest = now + self.max_ahead
+        kept: list[tuple[str, TrackingEvent]] = []
+        for key, event in fresh.items():
+            if oldest is not None and event.occurred_at < oldest:
+                span = _span(now - oldest)
+                withheld.append(
+                    WithheldEvent(
+                        event=event,
+                        reason="stale",
+                        detail=f"older than max_age={span} at {now.isoformat()}",
+                    )
+                )
+            elif event.occurred_at > latest:
+                span = _span(self.max_ahead)
+                withheld.append(
+                    WithheldEvent(
+                        event=event,
+                        reason="ahead",
+                        detail=f"later than max_ahead={span} after {now.isoformat()}",
+                    )
+                )
+            else:
+                kept.append((key, event))
+        return kept
+
+    def _confirmed(
+        self, candidates: list[tuple[str, TrackingEvent]], withheld: list[WithheldEvent]
+    ) -> tuple[list[tuple[str, TrackingEvent]], bool]:
+        """The events to hand over, and whether any was withheld as unconfirmed."""
+        tracker = self._tracker
+        if tracker is None:
+            return candidates, False
+        tracked: dict[TrackingNumber, tuple[TrackingEvent, ...] | CarrierError] = {}
+        passed: list[tuple[str, TrackingEvent]] = []
+        unconfirmed = False
+        for key, event in candidates:
+            if event.status not in TERMINAL_STATUSES and event.revokes is None:
+                passed.append((key, event))
+                continue
+            number = event.tracking_number
+            if number not in tracked:
+                try:
+                    tracked[number] = tracker.track(number)
+                except CarrierError as exc:
+                    if exc.retryable:
+                        raise  # not acknowledged: the carrier delivers the push again
+                    tracked[number] = exc
+            found = tracked[number]
+            if isinstance(found, CarrierError):
+                detail = f"the carrier's tracking refused the query ({found.code})"
+                match = None
+            else:
+                match = next((t for t in found if _same_event(event, t)), None)
+                detail = f"not among the {len(found)} event(s) the carrier's tracking shows"
+            if match is None:
+                unconfirmed = True
+                withheld.append(WithheldEvent(event=event, reason="unconfirmed", detail=detail))
+            else:
+                # The carrier's own record is handed over: for a genuine push it is the pushed
+                # event itself; details outside what was matched cannot be trusted otherwise.
+                passed.append((key, match))
+        return passed, unconfirmed
+
+    def _record(self, withheld: list[WithheldEvent]) -> None:
+        if not withheld:
+            return
+        with self._lock:
+            self._withheld += len(withheld)
+            self._recent.extend(withheld)
+        for item in withheld:
+            event = item.event
+            what = "revocation" if event.revokes is not None else event.status.name
+            suspicion = (
+                "a suspected forgery: the carrier's pushes are not authenticated"
+                if item.reason == "unconfirmed"
+                else "outside the inbox's time window"
+            )
+            _LOG.warning(
+                "%s",
+                scrub(
+                    f"withheld pushed event {event.event_id[:80]!r} ({what} of waybill "
+                    f"{event.tracking_number} at {event.occurred_at.isoformat()}) from carrier "
+                    f"{self.carrier.name!r}: {item.detail}; {suspicion}"
+                ),
+            )

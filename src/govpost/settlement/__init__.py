@@ -29,7 +29,9 @@ re-rounded; lump sums, proration and the finance → center split use
     '壹拾元陆角叁分'
 
 :func:`reconcile` checks the carrier's bill (:meth:`CarrierBill.from_csv`, UTF-8 or GBK)
-against a statement and classes every line of both sides.
+against a statement and classes every line of both sides. The bill reader is total and
+bounded: any file gives a bill or a :class:`~govpost.errors.DeserializationError` naming the
+line and field, and files over :data:`MAX_BILL_BYTES` or :data:`MAX_BILL_ROWS` are refused.
 
 .. versionadded:: 0.1.0
 """
@@ -40,6 +42,9 @@ from govpost.settlement._engine import prorate, settle, waybill_key
 from govpost.settlement._period import Period
 from govpost.settlement._reconcile import (
     DEFAULT_COLUMNS,
+    MAX_BILL_AMOUNT,
+    MAX_BILL_BYTES,
+    MAX_BILL_ROWS,
     BillRow,
     CarrierBill,
     Discrepancy,
@@ -63,6 +68,9 @@ from govpost.settlement._words import amount_in_words
 
 __all__ = [
     "DEFAULT_COLUMNS",
+    "MAX_BILL_AMOUNT",
+    "MAX_BILL_BYTES",
+    "MAX_BILL_ROWS",
     "BillRow",
     "BudgetPosition",
     "CarrierBill",

@@ -37,7 +37,7 @@ def _check(instance: Period, attribute: Any, value: Any) -> None:
         )
 
 
-_PATTERN = re.compile(r"(?P<year>\d{4})(?:-(?:(?P<month>\d{1,2})|[Qq](?P<quarter>[1-4])))?")
+_PATTERN = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{1,2})|[Qq](?P<quarter>[1-4])))?")
 
 
 @attrs.frozen(kw_only=True)

@@ -1,4 +1,9 @@
-"""The carrier's bill and reconciliation against a statement (private: use govpost.settlement)."""
+"""The carrier's bill and reconciliation against a statement (private: use govpost.settlement).
+
+The bill reader is total: whatever the bytes or text, it returns a :class:`CarrierBill` or
+raises :class:`~govpost.errors.DeserializationError` naming the line and field, in time linear
+in the size of the bill, which is capped (:data:`MAX_BILL_BYTES`, :data:`MAX_BILL_ROWS`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,14 @@ import io
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from os import PathLike
 from pathlib import Path
 
 import attrs
 
-from govpost.agreements import SurchargeKind
+from govpost._fields import short
+from govpost.agreements import MAX_WEIGHT_G, SurchargeKind
 from govpost.errors import (
     CurrencyMismatchError,
     DeserializationError,
@@ -22,6 +28,7 @@ from govpost.errors import (
     ValidationError,
 )
 from govpost.money import Money
+from govpost.privacy import scrub
 from govpost.regions import Zone
 from govpost.settlement._statement import LineKind, SettlementStatement, StatementLine, render_table
 
@@ -62,15 +69,40 @@ DEFAULT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "fee_type": ("fee_type", "费用类型"),
     "amount": ("amount", "金额"),
 }
+
+#: The largest bill :meth:`CarrierBill.from_csv` and :meth:`~CarrierBill.from_bytes` read, in
+#: bytes (characters for :meth:`~CarrierBill.from_text`): 128 MiB, some hundred times a
+#: province's monthly bill. Pass ``max_bytes=`` to read a larger one.
+#:
+#: .. versionadded:: 0.2.0
+MAX_BILL_BYTES = 128 * 1024 * 1024
+
+#: The most rows a bill may have (blank lines aside). Pass ``max_rows=`` to read more.
+#:
+#: .. versionadded:: 0.2.0
+MAX_BILL_ROWS = 1_000_000
+
+#: The largest amount, in yuan either way, one row of a bill may charge or credit: far above
+#: any postage or lump sum, far below what a mistyped or hostile cell could claim.
+#:
+#: .. versionadded:: 0.2.0
+MAX_BILL_AMOUNT = Decimal(1_000_000_000)
+
 _REQUIRED = ("waybill", "pickup_date", "fee_type", "amount")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_CODE = re.compile(r"\d{6}")
+# ASCII digits only: \d would also read Arabic-Indic or full-width digits as a date.
+_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})(?![0-9])")
+_CODE = re.compile(r"[0-9]{6}")
+# Plain decimal notation: no exponent (1e5000), no "inf" or "NaN", ASCII digits only.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_NUMBER_CHARS = 40  # longer cells are no amount or weight of a bill
+_FEN = Decimal("0.01")
+_WAYBILL_CHARS = 64
 _ZONES: dict[str, Zone] = {**{z.value: z for z in Zone}, **{z.label: z for z in Zone}}
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    """A bill's cell for an error message: personal numbers masked, cut short."""
+    return short(scrub(value) if isinstance(value, str) else value)
 
 
 def _optional_zone(value: object) -> Zone | None:
@@ -127,6 +159,8 @@ class CarrierBill:
         columns: Mapping[str, str] | None = None,
         encoding: str | None = None,
         currency: str = "CNY",
+        max_rows: int = MAX_BILL_ROWS,
+        max_bytes: int = MAX_BILL_BYTES,
     ) -> CarrierBill:
         """Read the carrier's bill from a CSV file.
 
@@ -138,20 +172,87 @@ class CarrierBill:
         a zone (同城/省内/省外); weight and destination are optional. A weight column that does
         not say its unit (``重量``) is refused rather than guessed: map it with ``columns=``.
 
+        Numbers are read in plain decimal notation with ASCII digits (``1,234.50``, ``¥6.80``):
+        an exponent (``1e5``), ``inf``, ``NaN`` or digits of other scripts (``٣``, ``３``) are
+        refused, never guessed. A weight is a whole number of grams from 1 g to
+        :data:`~govpost.agreements.MAX_WEIGHT_G`; an amount has at most two decimals and at
+        most :data:`MAX_BILL_AMOUNT` yuan either way. Reading is linear in the size of the
+        file, which may hold at most ``max_bytes`` bytes and ``max_rows`` rows.
+
         Args:
             path: the CSV file.
             columns: your headers for any field, e.g. ``{"waybill": "邮件号码",
                 "weight_kg": "计费重量"}``.
             encoding: force an encoding instead of detecting it.
             currency: the currency of the amounts.
+            max_rows: the most rows accepted (:data:`MAX_BILL_ROWS`).
+            max_bytes: the largest file accepted (:data:`MAX_BILL_BYTES`).
 
         Raises:
-            DeserializationError: a missing column, or a bad row — naming the line number and
-                the field.
+            DeserializationError: a file too large, not text, a missing column, or a bad row —
+                naming the line number and the field.
+            OSError: the file cannot be opened or read.
+
+        .. versionchanged:: 0.2.0
+           Caps on size and rows; numbers must be finite, ASCII and within bounds.
         """
-        raw = Path(path).read_bytes()
-        text = _decode(raw, encoding, str(path))
-        return cls.from_text(text, columns=columns, currency=currency, source=str(path))
+        _check_cap("max_bytes", max_bytes, str(path))
+        with Path(path).open("rb") as file:
+            raw = file.read(max_bytes + 1)  # one byte more tells a file over the cap
+        return cls.from_bytes(
+            raw,
+            columns=columns,
+            encoding=encoding,
+            currency=currency,
+            source=str(path),
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+        )
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        columns: Mapping[str, str] | None = None,
+        encoding: str | None = None,
+        currency: str = "CNY",
+        source: str = "<bill>",
+        max_rows: int = MAX_BILL_ROWS,
+        max_bytes: int = MAX_BILL_BYTES,
+    ) -> CarrierBill:
+        """Read a bill from the bytes of a CSV file (an upload, a mail attachment).
+
+        As :meth:`from_csv`, which reads the file and calls this.
+
+        Raises:
+            DeserializationError: more than ``max_bytes`` bytes, an encoding that is not text,
+                or as :meth:`from_text`.
+
+        .. versionadded:: 0.2.0
+        """
+        source = _source(source)
+        _check_cap("max_bytes", max_bytes, source)
+        _check_cap("max_rows", max_rows, source)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise DeserializationError(
+                f"{source}: expected the CSV as bytes, got {type(data).__name__}; use "
+                f"CarrierBill.from_text() for text"
+            )
+        if len(data) > max_bytes:
+            raise DeserializationError(
+                f"{source}: the bill is larger than {max_bytes:,} bytes, more than any monthly "
+                f"bill needs; split it by period, or pass max_bytes= if it is genuine"
+            )
+        text = _decode(bytes(data), encoding, source)
+        return cls.from_text(
+            text,
+            columns=columns,
+            currency=currency,
+            source=source,
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+        )
 
     @classmethod
     def from_text(
@@ -161,18 +262,41 @@ class CarrierBill:
         columns: Mapping[str, str] | None = None,
         currency: str = "CNY",
         source: str = "<bill>",
+        max_rows: int = MAX_BILL_ROWS,
+        max_bytes: int = MAX_BILL_BYTES,
     ) -> CarrierBill:
         """Read a bill from CSV text (see :meth:`from_csv`).
 
+        ``max_bytes`` caps the text's length in characters.
+
         Raises:
-            DeserializationError: not text, a missing column, or a bad row — naming the line
-                number and the field.
+            DeserializationError: not text, too long, a character that is not Unicode text (a
+                lone surrogate), a missing column, more than ``max_rows`` rows, or a bad row —
+                naming the line number and the field.
         """
+        source = _source(source)
         if not isinstance(text, str):
             raise DeserializationError(
                 f"{source}: expected the CSV as text (str), got {type(text).__name__}; use "
                 f"CarrierBill.from_csv(path) to read a file in any supported encoding"
             )
+        _check_cap("max_rows", max_rows, source)
+        _check_cap("max_bytes", max_bytes, source)
+        if len(text) > max_bytes:
+            raise DeserializationError(
+                f"{source}: the bill is longer than {max_bytes:,} characters, more than any "
+                f"monthly bill needs; split it by period, or pass max_bytes= if it is genuine"
+            )
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                line = text.count("\n", 0, exc.start) + 1
+                raise DeserializationError(
+                    f"{source} line {line}: holds a character that is not Unicode text (a lone "
+                    f"surrogate, from text decoded with errors='surrogateescape'?): decode the "
+                    f"file strictly, or read it with CarrierBill.from_csv(path)"
+                ) from None
         if columns is not None and (
             not isinstance(columns, Mapping)
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
@@ -181,8 +305,15 @@ class CarrierBill:
                 f"{source}: columns= must map field names to your headers, e.g. "
                 f"{{'waybill': '邮件号码'}}, not {_short(columns)}"
             )
+        try:
+            Money.zero(currency)
+        except ValidationError:
+            raise DeserializationError(
+                f"{source}: currency= {_short(currency)} is not an ISO 4217 code: use three "
+                f"letters such as 'CNY'"
+            ) from None
         reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-        rows = []
+        rows: list[BillRow] = []
         try:
             header = next(reader, None)
             if header is None:
@@ -191,13 +322,18 @@ class CarrierBill:
             for record in reader:
                 if not any(cell.strip() for cell in record):
                     continue
+                if len(rows) == max_rows:
+                    raise DeserializationError(
+                        f"{source} line {reader.line_num}: the bill has more than {max_rows:,} "
+                        f"rows; split it by period, or pass max_rows= if it is genuine"
+                    )
                 # The physical line the record ends on: a quoted cell may span lines.
                 rows.append(_row(record, index, reader.line_num, source, currency))
         except csv.Error as exc:
             raise DeserializationError(
                 f"{source} line {reader.line_num}: not readable as CSV ({exc})"
             ) from exc
-        return cls(rows=tuple(rows), currency=currency)
+        return cls(rows=tuple(rows), currency=Money.zero(currency).currency)
 
     @classmethod
     def from_statement(cls, statement: SettlementStatement) -> CarrierBill:
@@ -226,12 +362,31 @@ class CarrierBill:
         return cls(rows=rows, currency=statement.currency)
 
 
+def _source(source: object) -> str:
+    """The name of the bill in messages (a path, "<bill>"), never more than a line of it."""
+    if not isinstance(source, str):
+        return "<bill>"
+    return source if len(source) <= 200 and source.isprintable() else _short(source)
+
+
+def _check_cap(name: str, value: object, source: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DeserializationError(f"{source}: {name}= {_short(value)} must be a positive int")
+
+
 def _decode(raw: bytes, encoding: str | None, source: str) -> str:
     if encoding is not None:
+        if not isinstance(encoding, str):
+            raise DeserializationError(
+                f"{source}: encoding= {_short(encoding)} must be the name of an encoding such "
+                f"as 'gbk', or None to detect it"
+            )
         try:
             return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise DeserializationError(f"{source}: cannot decode as {encoding}: {exc}") from exc
+        except (ValueError, LookupError) as exc:  # UnicodeError, or not a text encoding
+            raise DeserializationError(
+                f"{source}: cannot decode as {_short(encoding)}: {exc}"
+            ) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -250,22 +405,27 @@ def _columns(header: list[str], given: Mapping[str, str], source: str) -> dict[s
     unknown = set(given) - set(DEFAULT_COLUMNS)
     if unknown:
         raise DeserializationError(
-            f"{source}: columns= names unknown fields {', '.join(sorted(unknown))}; the fields "
+            f"{source}: columns= names unknown fields {_listing(sorted(unknown))}; the fields "
             f"are {', '.join(DEFAULT_COLUMNS)}"
         )
+    position: dict[str, int] = {}
+    for i, name in enumerate(names):
+        position.setdefault(name, i)  # the first column of a repeated header
     index: dict[str, int] = {}
     for field, aliases in DEFAULT_COLUMNS.items():
         wanted = (given[field],) if field in given else aliases
         for alias in wanted:
-            if alias in names:
-                index[field] = names.index(alias)
+            if alias in position:
+                index[field] = position[alias]
                 break
     for field in _REQUIRED:
         if field not in index:
-            looked = given.get(field) or " / ".join(DEFAULT_COLUMNS[field])
+            looked = (
+                _listing([given[field]]) if field in given else " / ".join(DEFAULT_COLUMNS[field])
+            )
             raise DeserializationError(
                 f"{source}: no column for {field} (looked for {looked}); the header has "
-                f"{', '.join(names)}: rename the column or map it with columns={{{field!r}: "
+                f"{_listing(names)}: rename the column or map it with columns={{{field!r}: "
                 f"'your header'}}"
             )
     if "weight_g" in index and "weight_kg" in index:
@@ -282,6 +442,12 @@ def _columns(header: list[str], given: Mapping[str, str], source: str) -> dict[s
     return index
 
 
+def _listing(names: list[str]) -> str:
+    """Header names for a message, personal numbers masked, cut at 200 characters."""
+    text = scrub(", ".join(names))
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def _cell(record: list[str], index: dict[str, int], field: str) -> str | None:
     position = index.get(field)
     if position is None:
@@ -293,7 +459,7 @@ def _row(
     record: list[str], index: dict[str, int], line_no: int, source: str, currency: str
 ) -> BillRow:
     def bad(field: str, value: str, fix: str) -> DeserializationError:
-        return DeserializationError(f"{source} line {line_no}, {field}: {value!r} {fix}")
+        return DeserializationError(f"{source} line {line_no}, {field}: {_short(value)} {fix}")
 
     fee_text = _cell(record, index, "fee_type") or ""
     fee_type = _FEE_TYPES.get(fee_text.lower() if fee_text.isascii() else fee_text)
@@ -302,6 +468,8 @@ def _row(
     waybill = (_cell(record, index, "waybill") or "").replace(" ", "").upper() or None
     if waybill is None and fee_type is not FeeType.LUMP_SUM:
         raise bad("waybill", "", "is empty: every row but a lump sum needs a waybill number")
+    if waybill is not None and len(waybill) > _WAYBILL_CHARS:
+        raise bad("waybill", waybill, f"is longer than {_WAYBILL_CHARS} characters: no waybill is")
     date_text = _cell(record, index, "pickup_date") or ""
     match = _DATE.match(date_text)
     try:
@@ -310,12 +478,7 @@ def _row(
         day = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         raise bad("pickup_date", date_text, "is not a date like 2018-06-03") from None
-    amount_text = _cell(record, index, "amount") or ""
-    try:
-        amount = Money(Decimal(amount_text.replace(",", "").replace("¥", "").strip()), currency)
-        amount.fen  # noqa: B018 - refuses fractions of a fen
-    except (InvalidOperation, ValidationError):
-        raise bad("amount", amount_text, "is not an amount in yuan like 12.50") from None
+    amount = _amount(_cell(record, index, "amount") or "", currency, bad)
     weight = _weight(record, index, bad)
     destination: str | None = None
     zone: Zone | None = None
@@ -343,6 +506,39 @@ def _row(
     )
 
 
+def _number(text: str) -> Decimal | None:
+    """``text`` as a Decimal if it is a plain decimal number of ASCII digits, else ``None``.
+
+    Thousands separators and a yuan sign are dropped. Exponents, ``inf``, ``NaN`` and digits
+    of other scripts are not numbers here: ``Decimal`` would read them all.
+    """
+    clean = text.replace(",", "").replace("¥", "").replace("￥", "").strip()
+    if len(clean) > _NUMBER_CHARS or not _NUMBER.fullmatch(clean):
+        return None
+    return Decimal(clean)
+
+
+def _amount(
+    text: str, currency: str, bad: Callable[[str, str, str], DeserializationError]
+) -> Money:
+    value = _number(text)
+    if value is None:
+        raise bad(
+            "amount",
+            text,
+            "is not an amount in yuan written like 12.50 (ASCII digits, no exponent)",
+        )
+    if abs(value) > MAX_BILL_AMOUNT:  # first: within the bound, fen fit the decimal context
+        raise bad(
+            "amount",
+            text,
+            f"is beyond ±{MAX_BILL_AMOUNT:,} yuan, more than any postage: check the column",
+        )
+    if value != value.quantize(_FEN):
+        raise bad("amount", text, "is not an amount in yuan like 12.50: at most two decimals")
+    return Money(value, currency)
+
+
 def _weight(
     record: list[str], index: dict[str, int], bad: Callable[[str, str, str], DeserializationError]
 ) -> int | None:
@@ -352,14 +548,21 @@ def _weight(
             continue
         if not text:
             return None
-        try:
-            grams = Decimal(text.replace(",", "")) * scale
-        except InvalidOperation:
-            raise bad(field, text, "is not a number") from None
-        if grams != grams.to_integral_value() or grams <= 0:
+        value = _number(text)
+        if value is None:
+            raise bad(field, text, "is not a number written like 250 or 1.25 (ASCII digits)")
+        numerator, denominator = value.as_integer_ratio()  # exact, whatever the digits
+        grams, rest = divmod(numerator * scale, denominator)
+        if rest or grams <= 0:
             unit = "grams" if scale == 1 else "kilograms (to the gram)"
             raise bad(field, text, f"is not a positive whole number of {unit}")
-        return int(grams)
+        if grams > MAX_WEIGHT_G:
+            raise bad(
+                field,
+                text,
+                f"is over {MAX_WEIGHT_G:,} g, the heaviest piece govpost prices: check the unit",
+            )
+        return grams
     return None
 
 

@@ -17,7 +17,6 @@ talks HTTP, through govpost's :class:`~govpost.carriers.transport.Transport`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -29,13 +28,13 @@ from govpost.carriers import Capability, PushMessage, Quote, QuoteRequest
 from govpost.carriers.transport import Transport
 from govpost.carriers.webhooks import WebhookVerifier
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
-from govpost.identifiers import TrackingNumber, mask_mobile
+from govpost.identifiers import TrackingNumber
 from govpost.money import Money
+from govpost.privacy import scrub
 from govpost.shipments import ShipmentStatus, TrackingEvent
 
 __all__ = ["STATUSES", "AcmeCarrier", "build_quote", "build_track", "parse_quote", "parse_track"]
 
-_MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 
 #: ACME's event codes and what they mean, as data.
 STATUSES: Mapping[str, ShipmentStatus] = {
@@ -86,8 +85,8 @@ def _data(text: str) -> Any:
         if not isinstance(error, dict):
             error = {}
         code = str(error.get("code", "unknown"))
-        # The carrier's message may quote what we sent: mask mobile numbers before showing it.
-        message = _MOBILE.sub(lambda m: mask_mobile(m.group()), str(error.get("message", "")))
+        # The carrier's message may quote what we sent: scrub it before showing it.
+        message = scrub(str(error.get("message", "")))
         raise CarrierError(
             f"ACME refused the request: {code}: {message}",
             code=code,
@@ -172,6 +171,8 @@ class AcmeCarrier:
 
     name = "acme"
     capabilities = frozenset({Capability.QUOTE, Capability.TRACK, Capability.PUSH})
+    #: ACME signs every push with an HMAC over its body: a verified push is unaltered.
+    pushes_authenticated = True
 
     def __init__(
         self,

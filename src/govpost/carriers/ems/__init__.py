@@ -15,6 +15,13 @@ Each operation is a pure pair, tested offline against recorded answers:
 - track push, 040002: :func:`parse_push` (verification first);
 - freight estimate, 050005: :func:`build_freight_estimate` / :func:`parse_freight_estimate`.
 
+The envelope keeps a message secret but does not prove it unaltered: SM4 in ECB mode with no
+MAC lets whole 16-byte blocks of genuine pushes be dropped, repeated or spliced into a push
+that still decrypts under our key. :class:`EmsCarrier` therefore declares
+``pushes_authenticated = False``: receive its pushes through
+:class:`~govpost.carriers.webhooks.PushInbox`, which hands over a terminal status (delivered,
+returned, refused, cancelled) only after the track query confirms it.
+
 :class:`EmsCarrier` sends them through an injected ``requests.Session``; operation codes
 map to statuses through the table in :mod:`govpost.carriers.ems.codes`::
 

@@ -13,7 +13,15 @@ cancel (revoke) the latest earlier event of the waybill. A code missing from the
 No official public specification exists; the table follows the codes independent public clients
 document. Add a code by adding a row.
 
+A "duplicate order" is recognised by its code (:data:`DUPLICATE_ORDER_CODES`), never by
+wording alone::
+
+    >>> "B00010" in DUPLICATE_ORDER_CODES, any(w in "请勿重复提交" for w in DUPLICATE_WORDS)
+    (True, True)
+
 .. versionadded:: 0.1.0
+.. versionchanged:: 0.2.0
+   :data:`DUPLICATE_WORDS` and :data:`UNCONFIRMED_DUPLICATE`: wording alone is not a duplicate.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ from govpost.shipments import ShipmentStatus
 
 __all__ = [
     "DUPLICATE_ORDER_CODES",
+    "DUPLICATE_WORDS",
     "OK",
     "OP_CODES",
     "RETRYABLE_PREFIXES",
+    "UNCONFIRMED_DUPLICATE",
     "OpCode",
     "UnknownOpCodeWarning",
 ]
@@ -41,10 +51,20 @@ OK = "00000"
 #: not retryable.
 RETRYABLE_PREFIXES: tuple[str, ...] = ("S",)
 
-#: ``retCode`` values meaning "this order id was already created"; also recognised by the
-#: words 重复 (duplicate) or 已存在 (already exists) in ``retMsg``. Treated as success when the
-#: answer carries the existing waybill number.
+#: ``retCode`` values meaning "this order id was already created". Only these codes prove it:
+#: such an answer carrying the existing waybill number is the success of a retried booking.
 DUPLICATE_ORDER_CODES: frozenset[str] = frozenset({"B00010"})
+
+#: Words of a ``retMsg`` that *may* mean "already created": 重复 (duplicate), 已存在 (already
+#: exists). Wording alone proves nothing — "请勿重复提交" (do not resubmit) is also said of an
+#: order that was never created — so an answer with these words and no code of
+#: :data:`DUPLICATE_ORDER_CODES` is reported as :data:`UNCONFIRMED_DUPLICATE`, and the adapter
+#: confirms it with a track query of the waybill EMS named before calling the order booked.
+DUPLICATE_WORDS: tuple[str, ...] = ("重复", "已存在")
+
+#: ``CarrierError.code`` (govpost's, not EMS's) of a create-order answer that speaks of a
+#: duplicate without a duplicate-order code: the order may or may not exist.
+UNCONFIRMED_DUPLICATE = "duplicate_unconfirmed"
 
 
 class UnknownOpCodeWarning(UserWarning):

@@ -4,9 +4,8 @@
 
     "|$4|" + base64(SM4-ECB-PKCS7(key=base64decode(signKey), compact_json + signKey))
 
-``compact_json`` has no spaces and keeps Chinese characters as they are. Appending the signKey
-before encrypting is what authenticates a message: only a holder of the key can produce a
-ciphertext that decrypts to text ending in it. The published test vector::
+``compact_json`` has no spaces and keeps Chinese characters as they are. The published test
+vector::
 
     >>> key = "TvaBgrhE46sft3nZlfe7xw=="
     >>> text = encode_envelope({"language": "zh-CN", "orderId": "QIAO-20200618-004"}, key)
@@ -14,6 +13,15 @@ ciphertext that decrypts to text ending in it. The published test vector::
     '|$4|efB6PnjDpgHG4xfrvYlXonyBuMJoGTynkfasopHvbl2u3nmNeP+rznA3DyRwb/2GeZL7I3rL6HKD5+Tv3Uy6x8jIDISbYG8Bg14caH2flYE='
     >>> decode_envelope(text, key)
     '{"language":"zh-CN","orderId":"QIAO-20200618-004"}'
+
+**The envelope keeps messages secret; it does not make them authentic.** SM4 in ECB mode
+encrypts each 16-byte block on its own, and the protocol adds no MAC. Whole blocks of genuine
+envelopes sealed under the same key can be dropped, repeated, reordered or spliced from
+several envelopes, and the result often still decrypts to JSON ending in the signKey: no check
+on the decrypted text can tell it from a genuine message. Appending the signKey only refuses
+envelopes sealed under another key, and a block altered at random (it decrypts to garbage that
+is not UTF-8 JSON). Treat a decrypted push as a *claim*: :class:`govpost.carriers.webhooks.PushInbox`
+hands over no terminal status from such pushes before the carrier's own tracking confirms it.
 
 .. versionadded:: 0.1.0
 """
@@ -28,6 +36,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from govpost._limits import load_json
 from govpost.errors import ValidationError
 
 __all__ = ["PREFIX", "compact_json", "decode_envelope", "encode_envelope"]
@@ -93,18 +102,19 @@ def decode_envelope(text: str, sign_key: str) -> str:
     """Decrypt a ``logitcsInterface`` value, verify it, and return its JSON text.
 
     The text must start with ``|$4|``, decrypt under ``sign_key`` with valid padding to UTF-8
-    text, end with ``sign_key`` itself, and hold JSON before it; that JSON is returned as
-    text. (The protocol has no MAC: SM4-ECB keeps unaltered blocks intact, so these checks are
-    what catches an altered block.)
+    text, end with ``sign_key`` itself, and hold JSON (at most 64 levels deep) before it; that
+    JSON is returned as text. These checks refuse another key and a block altered at random;
+    they cannot refuse whole genuine blocks dropped, repeated or spliced (see the module
+    documentation): the protocol has no MAC.
 
     Args:
         text: the ``logitcsInterface`` value.
         sign_key: the signKey (base64 of 16 bytes).
 
     Raises:
-        ValidationError: a malformed, tampered or truncated envelope, one sealed under
-            another key, or one whose message is not JSON. The message never shows the
-            decrypted text.
+        ValidationError: a malformed, randomly altered or truncated envelope, one sealed
+            under another key, or one whose message is not JSON (or nests deeper than 64
+            levels). The message never shows the decrypted text.
 
     >>> decode_envelope(encode_envelope({"a": 1}, "TvaBgrhE46sft3nZlfe7xw=="),
     ...                 "AAAAAAAAAAAAAAAAAAAAAA==")
@@ -144,11 +154,19 @@ def decode_envelope(text: str, sign_key: str) -> str:
         raise wrong
     text = clear[: -len(sign_key)]
     try:
-        # SM4-ECB garbles only the blocks that were altered and keeps the others: an altered
-        # message can still end in the key, but its garbled block does not read as JSON.
-        json.loads(text)
-    except ValueError:
+        # A block altered at random decrypts to 16 bytes of garbage, which almost never reads
+        # as UTF-8 JSON: this refuses random tampering. It cannot refuse whole genuine blocks
+        # dropped, repeated or spliced between envelopes: those decrypt to genuine text, and
+        # their JSON is often valid. Only the carrier's own tracking can confirm such a message.
+        load_json(text, what="the EMS envelope's message")
+    except ValidationError as exc:
         raise ValidationError(
-            "the EMS envelope ends with this signKey but its message is not JSON: it was altered"
+            f"the EMS envelope ends with this signKey but its message is not acceptable JSON "
+            f"({_reason(exc)}): it was altered"
         ) from None
     return text
+
+
+def _reason(exc: ValidationError) -> str:
+    """The reason of a ``load_json`` refusal without the document's name (never its text)."""
+    return str(exc).removeprefix("the EMS envelope's message ")

@@ -19,7 +19,7 @@ read from a query and from a push is one event.
 
 from __future__ import annotations
 
-import json
+import re
 import warnings
 from collections.abc import Mapping
 from datetime import datetime
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from govpost._limits import load_json
 from govpost.carriers._model import Booking, BookingRequest, PushMessage, Quote, QuoteRequest
 from govpost.carriers.ems.build import (
     API_CANCEL,
@@ -40,12 +41,15 @@ from govpost.carriers.ems.build import (
 )
 from govpost.carriers.ems.codes import (
     DUPLICATE_ORDER_CODES,
+    DUPLICATE_WORDS,
     OK,
     OP_CODES,
     RETRYABLE_PREFIXES,
+    UNCONFIRMED_DUPLICATE,
     UnknownOpCodeWarning,
 )
 from govpost.carriers.ems.envelope import decode_envelope
+from govpost.carriers.webhooks import MAX_PUSH_BYTES
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money
@@ -53,6 +57,7 @@ from govpost.privacy import scrub as _scrub
 from govpost.shipments import REVOKE_PREVIOUS, ShipmentStatus, TrackingEvent
 
 __all__ = [
+    "MAX_ANSWER_CHARS",
     "EmsReply",
     "parse_cancel",
     "parse_create_order",
@@ -71,14 +76,21 @@ _API_NAMES = {
     API_TRACK_PUSH: "track push",
     API_FREIGHT_ESTIMATE: "freight estimate",
 }
-_DUPLICATE_WORDS = ("重复", "已存在")
+#: The longest answer the parsers read, in characters: the transport's default cap, 10 MiB,
+#: holds at most this many. A genuine answer is a few kilobytes.
+MAX_ANSWER_CHARS = 10 * 1024 * 1024
+_MAX_CODE = 32  # characters of a retCode; EMS's are 5 or 6
+_MAX_MESSAGE = 1000  # characters of a retMsg kept; the raw answer keeps it whole
+_MAX_SERIAL = 128
+_MAX_WAYBILL = 64
+_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,6})?")  # yuan, ASCII digits only
 _STAMP = str.maketrans("", "", "-:T")
 _CANCELLED_WORDS = ("已取消", "已撤销")
 
 
 def _malformed(what: str, raw: object, *, retryable: bool = True) -> CarrierError:
     return CarrierError(
-        f"EMS sent a malformed answer: {what}; keep the raw answer (CarrierError.raw) for "
+        f"EMS sent a malformed answer: {_scrub(what)}; keep the raw answer (CarrierError.raw) for "
         f"EMS support",
         code="malformed_response",
         retryable=retryable,
@@ -106,7 +118,18 @@ def parse_time(text: object) -> datetime:
 
 @attrs.frozen(kw_only=True)
 class EmsReply:
-    """The common frame of an EMS answer, ``retBody`` already decoded from its JSON text."""
+    """The common frame of an EMS answer, ``retBody`` already decoded from its JSON text.
+
+    Attributes:
+        api_code: the operation answered.
+        ret_code: EMS's answer code (``00000`` = OK).
+        ret_msg: EMS's message as received (its first 1,000 characters); masked in ``repr``.
+        body: ``retBody`` decoded (amounts as ``Decimal``), or ``None``.
+        serial_no: EMS's id of the answer, if any.
+        raw: the answer's text.
+
+    .. versionadded:: 0.1.0
+    """
 
     api_code: str
     ret_code: str
@@ -122,10 +145,41 @@ class EmsReply:
 
     @property
     def is_duplicate_order(self) -> bool:
-        """Whether EMS answered that the order id was already created."""
-        return self.ret_code in DUPLICATE_ORDER_CODES or any(
-            word in self.ret_msg for word in _DUPLICATE_WORDS
+        """Whether EMS answered, by its code, that the order id was already created.
+
+        .. versionchanged:: 0.2.0
+           The code alone decides (:data:`~govpost.carriers.ems.codes.DUPLICATE_ORDER_CODES`);
+           wording is :attr:`mentions_duplicate`.
+        """
+        return self.ret_code in DUPLICATE_ORDER_CODES
+
+    @property
+    def mentions_duplicate(self) -> bool:
+        """Whether a refusal without a duplicate-order code speaks of a duplicate (重复, 已存在).
+
+        Such wording does not prove the order exists: "请勿重复提交" (do not resubmit) is also
+        said of an order never created.
+
+        .. versionadded:: 0.2.0
+        """
+        return (
+            not self.ok
+            and not self.is_duplicate_order
+            and any(word in self.ret_msg for word in DUPLICATE_WORDS)
         )
+
+    @property
+    def waybill(self) -> str | None:
+        """The ``waybillNo`` of ``retBody`` as text, if it holds one (not yet validated).
+
+        .. versionadded:: 0.2.0
+        """
+        number = self.body.get("waybillNo") if isinstance(self.body, dict) else None
+        if isinstance(number, int) and not isinstance(number, bool):
+            number = str(number) if number >= 0 else None
+        if not isinstance(number, str) or not number.strip():
+            return None
+        return number.strip()
 
     def error(self) -> CarrierError:
         """The :class:`~govpost.errors.CarrierError` for a refused request."""
@@ -141,39 +195,53 @@ class EmsReply:
 def parse_reply(text: str, api_code: str) -> EmsReply:
     """Read the frame of an EMS answer, whatever its ``retCode``.
 
+    Total: any text gives an :class:`EmsReply` or a :class:`~govpost.errors.CarrierError`, in
+    time bounded by its length. Answers longer than :data:`MAX_ANSWER_CHARS`, nested deeper
+    than 64 levels, holding ``NaN``, numbers of more than 4,300 digits or lone surrogates are
+    refused as malformed.
+
     Raises:
-        CarrierError: the answer is not a JSON object with a ``retCode``, or its ``retBody``
-            is not JSON (code ``malformed_response``, retryable).
+        CarrierError: the answer is not a JSON object with a ``retCode`` string, or its
+            ``retBody`` is not JSON (code ``malformed_response``, retryable).
+        ValidationError: ``text`` is not a ``str`` (a bug of the caller).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Bounded: size, depth and numbers of the answer are capped.
     """
     if not isinstance(text, str):
         raise ValidationError(
             f"parse_reply takes the answer's text (str), not {type(text).__name__}: pass "
             f"response.text"
         )
+    if len(text) > MAX_ANSWER_CHARS:
+        raise _malformed(
+            f"{len(text)} characters, more than the {MAX_ANSWER_CHARS} any answer may have", text
+        )
     try:
-        document = json.loads(text)
-    except ValueError:  # only the carrier's text can fail here, never our code
-        raise _malformed("not JSON", text) from None
-    if not isinstance(document, dict) or not isinstance(document.get("retCode"), str):
+        document = load_json(text, what="the answer", parse_float=Decimal)
+    except ValidationError as exc:  # only the carrier's text can fail here, never our code
+        raise _malformed(str(exc), text) from None
+    code = document.get("retCode") if isinstance(document, dict) else None
+    if not isinstance(code, str) or not 0 < len(code) <= _MAX_CODE or not code.isprintable():
         raise _malformed("no 'retCode' string in a JSON object", text)
     body = document.get("retBody")
     if isinstance(body, str):
         if body.strip():
             try:
-                body = json.loads(body, parse_float=Decimal)
-            except ValueError:
-                raise _malformed("'retBody' is not JSON text", text) from None
+                body = load_json(body, what="its 'retBody'", parse_float=Decimal)
+            except ValidationError as exc:
+                raise _malformed(f"'retBody' is not JSON text ({exc})", text) from None
         else:
             body = None
+    message = document.get("retMsg")
     serial = document.get("serialNo")
     return EmsReply(
         api_code=api_code,
-        ret_code=document["retCode"],
-        ret_msg=str(document.get("retMsg") or ""),
+        ret_code=code,
+        ret_msg=message[:_MAX_MESSAGE] if isinstance(message, str) else "",
         body=body,
-        serial_no=serial if isinstance(serial, str) else None,
+        serial_no=serial if isinstance(serial, str) and len(serial) <= _MAX_SERIAL else None,
         raw=text,
     )
 
@@ -186,6 +254,9 @@ def _accepted(text: str, api_code: str) -> EmsReply:
 
 
 def _waybill(value: object, raw: object) -> TrackingNumber:
+    if not isinstance(value, str) or len(value) > _MAX_WAYBILL:
+        shown = repr(value)[:_MAX_WAYBILL]
+        raise _malformed(f"waybill number {shown} is not a string of a waybill number", raw)
     try:
         # The constructor validates without the hand-typing warning of parse().
         return TrackingNumber(value=value)
@@ -198,8 +269,14 @@ def parse_create_order(
 ) -> Booking:
     """Read the answer to a create-order call (020003).
 
-    A "duplicate order" answer carrying the existing waybill is a success: the order was
-    created by an earlier attempt (``Booking.duplicate`` is ``True``).
+    A "duplicate order" answer — a code of
+    :data:`~govpost.carriers.ems.codes.DUPLICATE_ORDER_CODES` — carrying the existing waybill
+    is a success: the order was created by an earlier attempt (``Booking.duplicate`` is
+    ``True``). A refusal that only *speaks* of a duplicate (重复, 已存在) proves nothing —
+    "请勿重复提交" (do not resubmit) is also said of an order never created — and raises a
+    :class:`~govpost.errors.CarrierError` with code ``"duplicate_unconfirmed"``, never a
+    :class:`~govpost.carriers.Booking`: :meth:`EmsCarrier.book
+    <govpost.carriers.ems.EmsCarrier.book>` then confirms it by a track query.
 
     Args:
         text: the answer.
@@ -208,17 +285,34 @@ def parse_create_order(
         carrier: the adapter's name.
 
     Raises:
-        CarrierError: EMS refused the order, or answered without a waybill number.
+        CarrierError: EMS refused the order, answered without a waybill number, or spoke of
+            a duplicate without a duplicate-order code (code ``"duplicate_unconfirmed"``, not
+            retryable: the answer's waybill, if any, is in ``EmsReply.waybill`` of
+            ``parse_reply(error.raw, "020003")``).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Wording alone is no longer read as a duplicate order.
     """
     reply = parse_reply(text, API_CREATE_ORDER)
-    duplicate = not reply.ok and reply.is_duplicate_order
+    duplicate = reply.is_duplicate_order
     if not reply.ok and not duplicate:
+        if reply.mentions_duplicate:
+            named = f" and named waybill {reply.waybill!r}" if reply.waybill else ""
+            raise CarrierError(
+                f"EMS refused order {request.order_id} with {reply.ret_code}: "
+                f"{_scrub(reply.ret_msg)} — words of a duplicate{named}, but not a "
+                f"duplicate-order code, and such words are also said of orders never created "
+                f"(请勿重复提交, do not resubmit). The order is not booked until confirmed: "
+                f"EmsCarrier.book confirms it by tracking the waybill EMS named; otherwise ask "
+                f"EMS whether order {request.order_id} exists before booking it again",
+                code=UNCONFIRMED_DUPLICATE,
+                retryable=False,
+                raw=text,
+            )
         raise reply.error()
-    body = reply.body if isinstance(reply.body, dict) else {}
-    number = body.get("waybillNo")
-    if not number:
+    number = reply.waybill
+    if number is None:
         if duplicate:
             raise CarrierError(
                 f"EMS says order {request.order_id} already exists but did not say its "
@@ -255,11 +349,18 @@ def parse_cancel(text: str) -> None:
 def _money(value: object) -> Money | None:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         return None
+    if isinstance(value, str) and not _AMOUNT.fullmatch(value):
+        return None  # Decimal() would read "١٢.٨٠" (Arabic-Indic digits), "1e9", " 12 "
     try:
         amount = Decimal(value)
     except InvalidOperation:
         return None
-    return Money(amount) if amount.is_finite() and amount >= 0 else None
+    if not amount.is_finite() or amount < 0:
+        return None
+    try:
+        return Money(amount)
+    except ValidationError:  # too many digits for money: not a fee
+        return None
 
 
 def parse_freight_estimate(text: str, request: QuoteRequest, *, carrier: str = "ems") -> Quote:
@@ -319,7 +420,7 @@ class _Reader:
             if code not in self.unknown:
                 self.unknown.add(code)
                 warnings.warn(
-                    f"EMS operation code {code!r} ({item.get('opName')!r}) is not in "
+                    f"EMS operation code {code!r} ({_scrub(repr(item.get('opName')))}) is not in "
                     f"govpost.carriers.ems.codes.OP_CODES: kept as EXCEPTION; add it to the table",
                     UnknownOpCodeWarning,
                     stacklevel=4,
@@ -330,16 +431,19 @@ class _Reader:
         office = "".join((_text(item, "opOrgCode") or "").split())
         stamp = "".join(when.translate(_STAMP).split())
         description = _text(item, "opDesc") or _text(item, "opName")
-        return TrackingEvent(
-            event_id=f"ems:{waybill.value}:{code}:{stamp}:{office}"[:128],
-            tracking_number=waybill,
-            status=status,
-            occurred_at=occurred,
-            location=_text(item, "opOrgName") or _text(item, "opOrgCity"),
-            carrier_code=code,
-            description=None if description is None else _scrub(description),
-            revokes=revokes,
-        )
+        try:
+            return TrackingEvent(
+                event_id=f"ems:{waybill.value}:{code}:{stamp}:{office}"[:128],
+                tracking_number=waybill,
+                status=status,
+                occurred_at=occurred,
+                location=_text(item, "opOrgName") or _text(item, "opOrgCity"),
+                carrier_code=code,
+                description=None if description is None else _scrub(description),
+                revokes=revokes,
+            )
+        except ValidationError as exc:  # a field the event refuses: the carrier's data
+            raise _malformed(f"trace item {index}: {exc}", self.raw) from exc
 
     def events(self, items: object) -> tuple[TrackingEvent, ...]:
         if isinstance(items, dict):
@@ -362,6 +466,8 @@ def parse_track(text: str) -> tuple[TrackingEvent, ...]:
         CarrierError: EMS refused the query, or a trace is malformed.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Total and bounded like :func:`parse_reply`.
     """
     reply = _accepted(text, API_TRACK_QUERY)
     if reply.body is None:
@@ -369,63 +475,96 @@ def parse_track(text: str) -> tuple[TrackingEvent, ...]:
     return _Reader(text).events(reply.body)
 
 
-def _push_fields(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+def _push_fields(body: bytes, headers: Mapping[str, str], max_body: int) -> Mapping[str, Any]:
     if not isinstance(body, bytes | bytearray):
         raise WebhookVerificationError(
-            f"the push body must be the raw bytes of the request, not {type(body).__name__}"
+            f"refused push: the body must be the raw bytes of the request, not "
+            f"{type(body).__name__}"
+        )
+    if len(body) > max_body:
+        raise WebhookVerificationError(
+            f"refused push: its body is {len(body):,} bytes, above the limit of {max_body:,}; "
+            f"raise max_body only if EMS really sends pushes that large"
         )
     try:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookVerificationError("refused push: the body is not UTF-8") from None
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if "json" in content_type.lower() or text.lstrip().startswith("{"):
+    content_type = next(
+        (v for k, v in headers.items() if isinstance(k, str) and k.lower() == "content-type"), ""
+    )
+    is_json = isinstance(content_type, str) and "json" in content_type.lower()
+    if is_json or text.lstrip().startswith("{"):
         try:
-            fields = json.loads(text)
-        except ValueError:
-            raise WebhookVerificationError("refused push: the body is not JSON") from None
+            fields = load_json(text, what="the EMS push")
+        except ValidationError as exc:
+            raise WebhookVerificationError(f"refused push: {exc}") from None
         if not isinstance(fields, dict):
             raise WebhookVerificationError("refused push: the body is not a JSON object")
         return fields
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
-def parse_push(body: bytes, headers: Mapping[str, str], sign_key: str) -> PushMessage:
+def _shown(value: object) -> str:
+    text = value if isinstance(value, str) else type(value).__name__
+    return repr(_scrub(text[:20]))
+
+
+def parse_push(
+    body: bytes, headers: Mapping[str, str], sign_key: str, *, max_body: int = MAX_PUSH_BYTES
+) -> PushMessage:
     """Verify and read a track push (040002) that EMS posted to us.
 
     The push (JSON or form-encoded) carries ``logitcsInterface``, sealed with our signKey, and
     ``serialNo``, the message id. It is accepted only when the envelope decrypts under our key
     and ends with it; the sealed JSON holds one trace, a list of traces, or ``{"traces": [...]}``.
 
+    **A push that passes is still only a claim.** The SM4-ECB envelope has no integrity check:
+    whole 16-byte blocks of genuine pushes can be dropped, repeated or spliced from several
+    pushes into one that decrypts under our key to JSON ending in it — for example a
+    "delivered" for a waybill that was only picked up. Nothing in the push can tell; receive
+    pushes through :class:`~govpost.carriers.webhooks.PushInbox`, which confirms terminal
+    statuses through the track query. ``serialNo``, ``timeStamp`` and ``senderNo`` lie outside
+    the envelope and are not verified at all: the message id is a hint, never a reason to
+    skip events.
+
+    Every input is refused or read in time bounded by its size: the body is capped
+    (``max_body``), JSON is at most 64 levels deep.
+
     Args:
         body: the raw request body.
         headers: the request headers.
         sign_key: our signKey.
+        max_body: the largest body accepted, in bytes (default
+            :data:`~govpost.carriers.webhooks.MAX_PUSH_BYTES`, 1 MiB); a larger one is refused
+            before it is parsed or decrypted.
 
     Raises:
-        WebhookVerificationError: the push is unreadable, not a track push, or fails
+        WebhookVerificationError: the push is too large, unreadable, not a track push, or fails
             verification (a sealed text that is not JSON counts as altered). Nothing was
             read from it.
         CarrierError: verified, but a trace inside is malformed.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``max_body``; JSON depth bounded.
     """
-    fields = _push_fields(body, headers)
+    fields = _push_fields(body, headers, max_body)
     method = fields.get("method", fields.get("apiCode", API_TRACK_PUSH))
     if method != API_TRACK_PUSH:
         raise WebhookVerificationError(
-            f"refused push: method {str(method)[:20]!r} is not the track push {API_TRACK_PUSH}"
+            f"refused push: method {_shown(method)} is not the track push {API_TRACK_PUSH}"
         )
     sealed = fields.get("logitcsInterface")
     if not isinstance(sealed, str):
         raise WebhookVerificationError("refused push: it has no 'logitcsInterface' field")
     try:
         clear = decode_envelope(sealed, sign_key)
+        traces = load_json(clear, what="the EMS push's message")
     except ValidationError as exc:
         raise WebhookVerificationError(f"refused push: {exc}") from exc
-    traces = json.loads(clear)  # decode_envelope refused anything that is not JSON
     serial = fields.get("serialNo")
     return PushMessage(
-        message_id=serial if isinstance(serial, str) and serial else None,
+        message_id=serial[:128] if isinstance(serial, str) and serial else None,
         events=_Reader(clear).events(traces),
     )
