@@ -41,6 +41,7 @@ docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
+	$(PY) benchmarks/construct.py
 	$(PY) benchmarks/tracking.py
 	$(PY) benchmarks/settle.py
 

@@ -16,6 +16,15 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 KEYS = {
+    "construct.py": {
+        "benchmark",
+        "n",
+        "shipment_us",
+        "shipment_from_json_us",
+        "tracking_number_parse_us",
+        "validate_mobile_us",
+        "import_ms",
+    },
     "settle.py": {
         "benchmark",
         "n",

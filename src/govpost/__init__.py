@@ -11,7 +11,6 @@ it the first time it is used, so ``import govpost`` stays light.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from govpost.errors import (
@@ -32,6 +31,8 @@ from govpost.errors import (
 from govpost.money import Money, allocate
 
 if TYPE_CHECKING:
+    __version__: str
+
     from govpost.agreements import (
         Budget,
         Coverage,
@@ -83,11 +84,6 @@ if TYPE_CHECKING:
         StageDurations,
         TrackingEvent,
     )
-
-try:
-    __version__ = version("govpost")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
 
 # name -> module that defines it; imported on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
@@ -145,7 +141,21 @@ _LAZY: dict[str, str] = {
 }
 
 
+def _version() -> str:
+    # importlib.metadata costs about 40 ms to import: read the version only when asked.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("govpost")
+    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _version()
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'govpost' has no attribute {name!r}")

@@ -105,10 +105,11 @@ def _structure_decimal(value: object, _: type) -> Decimal:
     return _to_decimal(value, "decimal")
 
 
-def _check_year(value: date, label: str) -> None:
+def _check_year(value: date, label: Callable[[], str]) -> None:
+    # The label is made only for an error: short() scrubs, which costs more than the check.
     if value.year not in YEARS:
         raise ValidationError(
-            f"{label} is in the year {value.year}: the wire format holds dates and "
+            f"{label()} is in the year {value.year}: the wire format holds dates and "
             f"timestamps from {YEARS.start} to {YEARS.stop - 1}"
         )
 
@@ -131,7 +132,7 @@ def _structure_datetime(value: object, _: type) -> datetime:
         raise ValidationError(
             f"timestamp {short(value)} has no UTC offset; add one, e.g. '+08:00' for Asia/Shanghai"
         )
-    _check_year(parsed, f"timestamp {short(value)}")
+    _check_year(parsed, lambda: f"timestamp {short(value)}")
     return parsed
 
 
@@ -141,7 +142,7 @@ def _unstructure_datetime(value: datetime) -> str:
             f"cannot write the naive datetime {value.isoformat()}: attach a timezone, e.g. "
             f"tzinfo=ZoneInfo('Asia/Shanghai')"
         )
-    _check_year(value, f"cannot write {value.isoformat()}: it")
+    _check_year(value, lambda: f"cannot write {value.isoformat()}: it")
     return value.isoformat()
 
 
@@ -154,12 +155,12 @@ def _structure_date(value: object, _: type) -> date:
         parsed = date.fromisoformat(value)  # reads ASCII digits only
     except ValueError:
         raise ValidationError(f"date {short(value)} is not a date like '2018-06-01'") from None
-    _check_year(parsed, f"date {short(value)}")
+    _check_year(parsed, lambda: f"date {short(value)}")
     return parsed
 
 
 def _unstructure_date(value: date) -> str:
-    _check_year(value, f"cannot write {value.isoformat()}: it")
+    _check_year(value, lambda: f"cannot write {value.isoformat()}: it")
     return value.isoformat()
 
 
