@@ -23,10 +23,18 @@ from govpost.carriers import (
 from govpost.carriers.ems import EmsCarrier
 from govpost.carriers.ems.build import API_CREATE_ORDER
 from govpost.carriers.sandbox import SandboxCarrier
+from govpost.centers import BusinessLine
 from govpost.errors import CarrierError, ValidationError
 from govpost.identifiers import TrackingNumber
+from govpost.money import Money
 from govpost.serialization import from_json, to_json
-from govpost.shipments import Recipient, ShipmentStatus
+from govpost.shipments import (
+    Direction,
+    Recipient,
+    Shipment,
+    ShipmentStatus,
+    TrackingEvent,
+)
 from govpost.testing import FakeEmsServer, Fault, sample_booking_request
 
 T0 = datetime(2024, 6, 3, 1, 0, tzinfo=UTC)
@@ -87,6 +95,92 @@ def test_the_fingerprint_is_stable_and_ignores_the_tracking_state() -> None:
 def test_the_fingerprint_changes_with_what_is_booked(change: Any) -> None:
     request = sample_booking_request("GZ-1")
     assert booking_fingerprint(change(request)) != booking_fingerprint(request)
+
+
+#: Another value for every field of what is booked: each must change the fingerprint.
+LATER = datetime(2024, 6, 3, 9, 31, tzinfo=UTC)
+SHIPMENT_CHANGES: dict[str, Any] = {
+    "id": "GZ-OTHER",
+    "center": "GZ-520101",
+    "business_line": BusinessLine.TAX,
+    "direction": Direction.INBOUND_MATERIAL,
+    "origin": "520103",
+    "destination": "520303",
+    "weight_g": 251,
+    "created_at": LATER,
+    "recipient": Recipient(
+        name="欧阳娜娜", mobile="13800138001", address="贵州省遵义市红花岗区中华南路1号"
+    ),
+    "declared_value": Money("600"),
+    "return_receipt": True,
+    "application_ref": "BJ-2024-000001",
+    "approved_at": LATER,
+}
+REQUEST_CHANGES: dict[str, Any] = {
+    "sender": Recipient(
+        name="贵阳市政务服务中心", mobile="13885000000", address="贵州省贵阳市南明区市府路2号"
+    ),
+    "contents": "材料",
+    "pickup_notes": "下午取件",
+}
+#: The shipment's tracking state: what happened after booking, not what was booked.
+TRACKING_STATE = {
+    "tracking_number",
+    "status",
+    "picked_up_at",
+    "returned_at",
+    "events",
+    "superseded",
+    "_state",
+}
+
+
+def test_every_field_of_what_is_booked_changes_the_fingerprint() -> None:
+    """Each field of the request and of its shipment, but the tracking state, is content."""
+    assert set(SHIPMENT_CHANGES) | TRACKING_STATE == {f.name for f in attrs.fields(Shipment)}
+    assert set(REQUEST_CHANGES) | {"shipment"} == {f.name for f in attrs.fields(BookingRequest)}
+    request = sample_booking_request("GZ-1")
+    original = booking_fingerprint(request)
+    unchanged = []
+    for name, value in SHIPMENT_CHANGES.items():
+        changed = attrs.evolve(request, shipment=attrs.evolve(request.shipment, **{name: value}))
+        if booking_fingerprint(changed) == original:
+            unchanged.append(name)
+    no_value = attrs.evolve(request, shipment=attrs.evolve(request.shipment, declared_value=None))
+    if booking_fingerprint(no_value) == original:
+        unchanged.append("declared_value=None")
+    for name, value in REQUEST_CHANGES.items():
+        if booking_fingerprint(attrs.evolve(request, **{name: value})) == original:
+            unchanged.append(name)
+    assert unchanged == []
+
+
+def test_a_shipment_with_corrected_events_is_still_the_same_booking() -> None:
+    """Regression: corrections kept in Shipment.superseded changed the fingerprint, so
+    book_once refused a booked shipment that had moved on as "other content"."""
+    sandbox = SandboxCarrier(seed=3, clock=lambda: T0 + timedelta(days=30))
+    journal = MemoryJournal()
+    request = sample_booking_request("GZ-SUP")
+    booked = book_once(sandbox, request, journal)
+
+    def scan(event_id: str, status: str, code: str, hours: int) -> TrackingEvent:
+        return TrackingEvent(
+            event_id=event_id,
+            tracking_number=booked.tracking_number,
+            status=status,
+            occurred_at=request.shipment.created_at + timedelta(hours=hours),
+            carrier_code=code,
+        )
+
+    picked = scan("e1", "picked_up", "203", 1)
+    failed = scan("e2", "delivery_failed", "705", 6)
+    corrected = attrs.evolve(failed, status=ShipmentStatus.DELIVERED, carrier_code="704")
+    shipment = attrs.evolve(request.shipment, tracking_number=booked.tracking_number)
+    moved_on = shipment.apply(picked, failed).apply(corrected)
+    assert moved_on.superseded == (failed,)
+    later = attrs.evolve(request, shipment=moved_on)
+    assert booking_fingerprint(later) == booking_fingerprint(request)
+    assert book_once(sandbox, later, journal) == booked
 
 
 def test_the_fingerprint_takes_a_booking_request_only() -> None:
@@ -266,6 +360,32 @@ def test_a_refusal_is_recorded_failed_and_a_retry_with_the_same_content_is_allow
         None,
     )
     assert str(booked.tracking_number) == server.waybill_of("GZ-J5")
+
+
+def test_a_failed_order_cannot_be_booked_again_with_other_content(
+    server: FakeEmsServer, ems: EmsCarrier
+) -> None:
+    """A refusal may not mean the order is absent ("duplicate_unconfirmed", an answer too
+    large): the same order id is asked again only with the same content."""
+    journal = MemoryJournal()
+    request = sample_booking_request("GZ-J5B")
+    server.inject(Fault.RET_CODE, ret_code="B00099", ret_msg="收件地址不详")
+    with pytest.raises(CarrierError):
+        book_once(ems, request, journal)
+    calls = list(server.calls)
+    fixed = attrs.evolve(
+        request,
+        shipment=attrs.evolve(
+            request.shipment,
+            recipient=Recipient(name="欧阳娜娜", mobile="13800138000", address="遵义市2号"),
+        ),
+    )
+    with pytest.raises(ValidationError, match="already failed with other content"):
+        book_once(ems, fixed, journal)
+    assert server.calls == calls
+    failed = journal.get("GZ-J5B")
+    assert failed is not None
+    assert (failed.state, failed.attempts) == (JournalState.FAILED, 1)
 
 
 def test_a_retryable_failure_stays_pending_with_its_code(

@@ -211,6 +211,30 @@ def test_a_failed_confirmation_is_retryable() -> None:
     assert (info.value.code, info.value.retryable) == ("S00001", True)
 
 
+def test_the_query_confirming_a_duplicate_by_wording_shares_the_bookings_deadline() -> None:
+    """The create-order answer takes most of the deadline; the track query confirming it gets
+    the time left, not a deadline of its own: the booking ends at its deadline."""
+    known = '{"retCode":"00000","retMsg":"","retBody":null}'
+    with Scripted((200, UNKNOWN_WAYBILL, {}), (200, known, {})) as fake:
+        fake.delays = {1: 1.3, 2: 60.0}  # the track query is never answered in time
+        ems = EmsCarrier(
+            sender_no="1100012345678",
+            authorization="auth",
+            sign_key="TvaBgrhE46sft3nZlfe7xw==",
+            base_url=fake.url.rstrip("/"),
+            timeout=5.0,
+            deadline=1.5,
+            retries=0,
+        )
+        with ems:
+            elapsed, error = timed(lambda: ems.book(sample_booking_request("GZ-W5")))
+        assert fake.calls == 2
+    assert isinstance(error, CarrierError)
+    assert (error.code, error.retryable) == ("deadline", True)
+    # A deadline of its own would end the booking near 1.3 + 1.5 s.
+    assert elapsed <= 1.5 + 0.9
+
+
 @pytest.mark.parametrize(
     "setting", [{"deadline": 0}, {"deadline": "30"}, {"max_response_bytes": 10}]
 )

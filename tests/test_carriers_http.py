@@ -38,12 +38,18 @@ HELD = 60.0
 
 
 class Scripted:
-    """Answers each POST with the next (status, body, headers) of its script; counts calls."""
+    """Answers each POST with the next (status, body, headers) of its script; counts calls.
+
+    ``delays`` maps a call's number (from 1) to the seconds its answer is held back (cut short
+    when the server closes).
+    """
 
     def __init__(self, *answers: tuple[int, str, dict[str, str]]) -> None:
         self.answers = list(answers)
         self.calls = 0
         self.encoding = "utf-8"
+        self.delays: dict[int, float] = {}
+        self.closing = threading.Event()
         script = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -55,7 +61,9 @@ class Scripted:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 script.calls += 1
-                status, body, headers = script.answers[min(script.calls, len(script.answers)) - 1]
+                call = script.calls
+                status, body, headers = script.answers[min(call, len(script.answers)) - 1]
+                script.closing.wait(script.delays.get(call, 0.0))
                 data = body.encode(script.encoding)
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
@@ -75,6 +83,7 @@ class Scripted:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
@@ -449,6 +458,36 @@ def test_the_deadline_cuts_a_longer_read_timeout() -> None:
     assert isinstance(error, CarrierError)
     assert error.code == "deadline"
     assert elapsed <= 1.0 + SLACK
+
+
+def test_an_abandoned_attempt_does_not_keep_its_connection() -> None:
+    """The attempt's own timeouts are cut to the deadline: its worker thread gives up the
+    connection then, not when a 30 s read timeout would have passed."""
+    closed: list[float] = []
+
+    def wait_for_close(connection: socket.socket, stop: threading.Event) -> None:
+        connection.settimeout(5.0)
+        with contextlib.suppress(OSError):
+            connection.recv(1)  # b"" (or a reset) once the client closes its end
+            closed.append(time.monotonic())
+
+    transport = Transport(timeout=(5.0, 30.0), deadline=0.5, retries=0)
+    with Raw(wait_for_close) as server:
+        _, error = timed(lambda: transport.post_form(server.url, {}, retry=False))
+        returned = time.monotonic()
+        for _ in range(60):  # at most 6 s; the transport closes it at the deadline
+            if closed:
+                break
+            time.sleep(0.1)
+    assert isinstance(error, CarrierError)
+    assert error.code == "deadline"
+    assert closed, "the abandoned attempt still held its connection 6 s after the deadline"
+    assert closed[0] - returned <= SLACK
+
+
+def test_a_nan_deadline_is_refused(transport: Transport) -> None:
+    with pytest.raises(ValidationError, match="deadline"):
+        transport.post_form("http://127.0.0.1:9/", {}, retry=False, deadline=float("nan"))
 
 
 def test_a_trickled_answer_within_the_deadline_is_read_whole() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -337,6 +338,182 @@ def test_unauthenticated_serial_no_never_hides_events(
     assert inbox.receive(push_body([picked, transit], KEY, serial_no="NEW"), JSON) == ()
 
 
+def test_a_terminal_status_at_the_time_of_another_tracked_event_is_withheld(
+    server: FakeEmsServer, ems: EmsCarrier
+) -> None:
+    """Same waybill and time, another status: not the same event, whatever was handled."""
+    picked = server.scan(W1, "203", PICKED_UP_AT)
+    inbox = PushInbox(ems)
+    assert len(inbox.receive(push_body([picked], KEY), JSON)) == 1
+    forged = unrecorded(W1, "704", PICKED_UP_AT)
+    assert inbox.receive(push_body([forged], KEY), JSON) == ()
+    assert [(w.reason, w.event.status) for w in inbox.withheld_events] == [
+        ("unconfirmed", ShipmentStatus.DELIVERED)
+    ]
+
+
+def test_a_forged_return_cannot_turn_a_genuine_delivery_into_a_return(
+    server: FakeEmsServer, ems: EmsCarrier
+) -> None:
+    """Regression: RETURNING passed unconfirmed, and a shipment on its way back reads the next
+    delivery scan as RETURNED: a forged 退回登记 before a genuine 已妥投 made it "returned"."""
+    picked = server.scan(W1, "203", PICKED_UP_AT)
+    delivered = scan_delivered(server, W1)
+    forged = unrecorded(W1, "708", DELIVERED_AT - timedelta(hours=3))
+    inbox = PushInbox(ems)
+    received = [
+        event
+        for trace in (picked, forged, delivered)
+        for event in inbox.receive(push_body([trace], KEY), JSON)
+    ]
+    assert [e.carrier_code for e in received] == ["203", "704"]
+    assert [(w.reason, w.event.carrier_code) for w in inbox.withheld_events] == [
+        ("unconfirmed", "708")
+    ]
+    shipment = booked(W1).apply(*received)
+    assert shipment.status is ShipmentStatus.DELIVERED
+    # A genuine return, which the tracking shows, still comes out.
+    returning = server.scan(W2, "708", DELIVERED_AT)
+    (event,) = inbox.receive(push_body([returning], KEY), JSON)
+    assert event.status is ShipmentStatus.RETURNING
+
+
+def booked(number: str) -> Any:
+    shipment = sample_booking_request("GZ-PUSH").shipment
+    return attrs.evolve(
+        shipment,
+        tracking_number=TrackingNumber.parse(number),
+        created_at=PICKED_UP_AT - timedelta(days=1),
+    )
+
+
+class Claims:
+    """Any adapter that pushes and tracks: its pushes carry ``pushed``, its tracking answers
+    ``tracked`` as the carrier sent it (ids are the carrier's own, opaque)."""
+
+    name = "claims"
+    capabilities = frozenset({Capability.PUSH, Capability.TRACK})
+    clock = staticmethod(lambda: NOW)
+
+    def __init__(self, *, authenticated: bool = False) -> None:
+        self.pushes_authenticated = authenticated
+        self.pushed = PushMessage(message_id=None, events=())
+        self.tracked: list[TrackingEvent] = []
+        self.queries = 0
+
+    def push(self, *events: TrackingEvent, message_id: str | None = None) -> None:
+        self.pushed = PushMessage(message_id=message_id, events=events)
+
+    def parse_push(self, body: bytes, headers: Any) -> PushMessage:
+        return self.pushed
+
+    def track(self, tracking_number: TrackingNumber) -> tuple[TrackingEvent, ...]:
+        self.queries += 1
+        return tuple(self.tracked)
+
+
+def claim(event_id: str, status: str, at: datetime, number: str = W1, **more: Any) -> TrackingEvent:
+    return TrackingEvent(
+        event_id=event_id, tracking_number=number, status=status, occurred_at=at, **more
+    )
+
+
+def test_a_tracked_event_of_another_waybill_confirms_nothing() -> None:
+    """The carrier's tracking answer listing another waybill's delivery at the same moment."""
+    carrier = Claims()
+    carrier.tracked = [claim("d2", "delivered", DELIVERED_AT, number=W2)]
+    carrier.push(claim("d1", "delivered", DELIVERED_AT))
+    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    assert inbox.receive(b"", {}) == ()
+    assert inbox.withheld == 1
+
+
+def test_a_carriers_correction_of_a_handled_event_comes_out_again() -> None:
+    """Regression: the inbox remembered ids only, so a signed correction re-sent under the
+    same id was dropped as already handled instead of reaching Shipment.apply."""
+    carrier = Claims(authenticated=True)
+    failed = claim("e2", "delivery_failed", DELIVERED_AT, carrier_code="705")
+    corrected = attrs.evolve(failed, status=ShipmentStatus.DELIVERED, carrier_code="704")
+    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    picked = claim("e1", "picked_up", PICKED_UP_AT)
+    carrier.push(picked, failed, message_id="m1")
+    assert inbox.receive(b"", {}) == (picked, failed)
+    carrier.push(picked, failed, corrected, message_id="m2")  # the history, then its correction
+    assert inbox.receive(b"", {}) == (corrected,)
+    carrier.push(picked, corrected, message_id="m3")
+    assert inbox.receive(b"", {}) == ()
+    shipment = booked(W1).apply(picked, failed).apply(corrected)
+    assert (shipment.status, shipment.superseded) == (ShipmentStatus.DELIVERED, (failed,))
+    assert carrier.queries == 0
+
+
+def test_a_forged_correction_of_a_confirmed_delivery_is_withheld() -> None:
+    """A delivery confirmed and handled, then "corrected" to a scan on the way: the tracking
+    still shows the delivery, so nothing comes out, and a redelivery is checked again."""
+    carrier = Claims()
+    delivered = claim("e9", "delivered", DELIVERED_AT)
+    carrier.tracked = [delivered]
+    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    carrier.push(delivered)
+    assert inbox.receive(b"", {}) == (delivered,)
+    carrier.push(attrs.evolve(delivered, status=ShipmentStatus.IN_TRANSIT))
+    assert inbox.receive(b"", {}) == ()
+    assert inbox.receive(b"", {}) == ()
+    assert [w.reason for w in inbox.withheld_events] == ["unconfirmed", "unconfirmed"]
+    assert carrier.queries == 3
+    # A genuine correction, once the tracking shows it, comes out.
+    carrier.tracked = [attrs.evolve(delivered, location="遵义市红花岗区")]
+    carrier.push(carrier.tracked[0])
+    assert inbox.receive(b"", {}) == (carrier.tracked[0],)
+
+
+def test_a_forged_event_under_a_future_id_cannot_hide_the_genuine_one() -> None:
+    """Regression: a forged scan on the way, under the id the carrier later gives its
+    delivery, was remembered by id; the genuine delivery then came out as already handled."""
+    carrier = Claims()
+    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    forged = claim("e7", "in_transit", DELIVERED_AT - timedelta(hours=2))
+    carrier.push(forged)
+    assert inbox.receive(b"", {}) == (forged,)
+    delivered = claim("e7", "delivered", DELIVERED_AT)
+    carrier.tracked = [delivered]
+    carrier.push(delivered)
+    assert inbox.receive(b"", {}) == (delivered,)
+    picked = claim("e1", "picked_up", PICKED_UP_AT)
+    shipment = booked(W1).apply(picked, forged).apply(delivered)
+    assert (shipment.status, shipment.superseded) == (ShipmentStatus.DELIVERED, (forged,))
+
+
+@pytest.mark.parametrize("forged_first", [True, False])
+def test_a_pushed_event_cannot_shadow_the_tracked_copy_of_its_id(forged_first: bool) -> None:
+    """One push: a forged scan under the id of the carrier's delivery, and a delivery claim
+    the tracking confirms as that event. Regression: listed after the claim, the forged scan
+    came out instead of the carrier's delivery, and the delivery was remembered as handled."""
+    carrier = Claims()
+    delivered = claim("e5", "delivered", DELIVERED_AT)
+    carrier.tracked = [delivered]
+    forged = claim("e5", "in_transit", DELIVERED_AT - timedelta(hours=1))
+    other_id = claim("f5", "delivered", DELIVERED_AT)
+    carrier.push(*((forged, other_id) if forged_first else (other_id, forged)))
+    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    assert inbox.receive(b"", {}) == (delivered,)
+    carrier.push(delivered)
+    assert inbox.receive(b"", {}) == ()
+
+
+def test_an_authenticated_message_with_a_withheld_event_is_delivered_again() -> None:
+    """With confirmation forced, a message whose event was withheld is not remembered as a
+    whole: its redelivery, once the tracking caught up, brings the event."""
+    carrier = Claims(authenticated=True)
+    delivered = claim("e3", "delivered", DELIVERED_AT)
+    carrier.push(delivered, message_id="m1")
+    inbox = PushInbox(carrier, confirm_terminal=True)  # type: ignore[arg-type]
+    assert inbox.receive(b"", {}) == ()
+    carrier.tracked = [delivered]
+    assert inbox.receive(b"", {}) == (delivered,)
+    assert inbox.receive(b"", {}) == ()
+
+
 # --- replayed, stale, future ---------------------------------------------------------------------
 
 
@@ -554,6 +731,31 @@ def test_withheld_events_are_checked_again_on_redelivery(
     assert inbox.withheld == 1
 
 
+def test_interleaved_deliveries_lose_nothing() -> None:
+    """Another push handled while this one's handler runs, which then fails: what the other
+    handled is remembered, and this one's redelivery brings exactly the rest."""
+    carrier = Claims(authenticated=True)
+    picked, transit, out = (
+        claim(f"i{n}", status, PICKED_UP_AT + timedelta(hours=n))
+        for n, status in enumerate(("picked_up", "in_transit", "out_for_delivery"), 1)
+    )
+    inbox = PushInbox(carrier)  # type: ignore[arg-type]
+    carrier.push(picked, transit, message_id="a")
+
+    def handle() -> None:
+        with inbox.receiving(b"", {}) as first:
+            assert first == (picked, transit)
+            carrier.push(transit, out, message_id="b")
+            assert inbox.receive(b"", {}) == (transit, out)
+            raise Failed
+
+    with pytest.raises(Failed):
+        handle()
+    carrier.push(picked, transit, message_id="a")
+    assert inbox.receive(b"", {}) == (picked,)
+    assert inbox.receive(b"", {}) == ()
+
+
 class RecordingSeenIds:
     """A SeenIds that records what it is asked: stands in for the store."""
 
@@ -577,9 +779,13 @@ def test_seen_ids_are_pluggable_and_written_only_after_handling() -> None:
     assert seen.remembered == []
     events = inbox.receive(body, headers)
     message_id = json.loads(body)["message_id"]
-    assert seen.remembered == [
-        sorted([f"message:sandbox:{message_id}", *(f"event:sandbox:{e.event_id}" for e in events)])
-    ]
+    (remembered,) = seen.remembered
+    # One key per message, and one per version of each event (its id and a content digest).
+    assert f"message:sandbox:{message_id}" in remembered
+    versions = [key for key in remembered if not key.startswith("message:")]
+    assert sorted(key.rsplit("#", 1)[0] for key in versions) == sorted(
+        f"event:sandbox:{e.event_id}" for e in events
+    )
 
 
 def test_memory_seen_ids_are_bounded() -> None:

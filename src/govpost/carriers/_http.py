@@ -20,6 +20,7 @@ dropped connections, 5xx and 429: yes; other 4xx, such as a refused authorizatio
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -388,7 +389,11 @@ class Transport:
         """
         if deadline is None:
             budget = self.deadline
-        elif isinstance(deadline, bool) or not isinstance(deadline, int | float):
+        elif (
+            isinstance(deadline, bool)
+            or not isinstance(deadline, int | float)
+            or math.isnan(deadline)
+        ):
             raise ValidationError(f"deadline {deadline!r} must be seconds (a number) or None")
         else:
             budget = float(min(deadline, 3600.0))

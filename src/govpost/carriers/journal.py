@@ -65,7 +65,14 @@ __all__ = [
 #: Fields of a shipment that record what happened after booking (its tracking), not what
 #: the carrier was asked to book: left out of the fingerprint, so that a shipment that moved
 #: on is still the same booking.
-_TRACKING_STATE = ("tracking_number", "status", "events", "picked_up_at", "returned_at")
+_TRACKING_STATE = (
+    "tracking_number",
+    "status",
+    "events",
+    "superseded",
+    "picked_up_at",
+    "returned_at",
+)
 
 
 def _utc_now() -> datetime:
@@ -224,9 +231,10 @@ def booking_fingerprint(request: BookingRequest) -> str:
     """A stable digest of what the carrier is asked to book: ``"sha256:"`` and 64 hex digits.
 
     The digest is taken over the request in govpost's wire format (keys sorted), without the
-    shipment's tracking state (tracking number, status, events, pickup and return times): the
-    same shipment, read back later from the store or moved on by tracking, is the same
-    booking; a changed recipient, weight, address or declared value is another.
+    shipment's tracking state (tracking number, status, events and the corrected events they
+    replaced, pickup and return times): the same shipment, read back later from the store or
+    moved on by tracking, is the same booking; a changed recipient, weight, address or
+    declared value is another.
 
     >>> from govpost.testing import sample_booking_request
     >>> one = booking_fingerprint(sample_booking_request("GZ-1"))

@@ -43,13 +43,18 @@ that does not declare it as claims to be confirmed.
 **The inbox.** :class:`PushInbox` receives pushes through the carrier's verification and hands
 over each event at least once and, once handled, never again:
 
-- only events not handled before come out; their ids are remembered when the application's
+- only events not handled before come out; they are remembered when the application's
   ``with inbox.receiving(...)`` block finishes without an exception, never on receipt, so a
   push whose handling failed yields the same events when the carrier delivers it again;
-- from a carrier whose pushes are not authenticated, a terminal status (:data:`TERMINAL_STATUSES`)
-  or a revocation comes out only once the carrier's own tracking query shows the same event;
-  otherwise it is withheld, logged (logger ``govpost.carriers``) and counted as a suspected
-  forgery. Ids of unauthenticated messages (EMS ``serialNo``) are never trusted to skip events;
+- from a carrier whose pushes are not authenticated, a terminal status (:data:`TERMINAL_STATUSES`),
+  the start of a return (``RETURNING``, which turns a later delivery scan into the return's
+  end), a revocation, or a new version of an event already handled (a correction) comes out
+  only once the carrier's own tracking query shows the same event; otherwise it is withheld,
+  logged (logger ``govpost.carriers``) and counted as a suspected forgery. Ids of
+  unauthenticated messages (EMS ``serialNo``) are never trusted to skip events;
+- an event is handled once per version: the carrier re-sending an event under the same id with
+  corrected content comes out again, as the correction it is
+  (:meth:`~govpost.shipments.Shipment.apply` keeps it, the latest winning);
 - an event older than ``max_age`` (default 30 days) or more than ``max_ahead`` in the future is
   withheld and logged: a genuine push repeats old events only as history already received,
   while a replayed or rearranged one brings them to rewrite that history.
@@ -82,7 +87,8 @@ remembers the ids in the same transaction as the events).
 .. versionchanged:: 0.2.0
    Several secrets and several signatures per request; a body limit; ASCII-only timestamps;
    :meth:`PushInbox.receiving` (ids remembered after handling); confirmation of terminal
-   statuses from unauthenticated pushes; the event age window; pluggable :class:`SeenIds`.
+   statuses, returns and corrections from unauthenticated pushes; the event age window;
+   pluggable :class:`SeenIds`; events remembered by version, so that corrections come out.
 """
 
 from __future__ import annotations
@@ -90,6 +96,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import re
 import threading
 import time
@@ -144,6 +151,11 @@ TERMINAL_STATUSES: frozenset[ShipmentStatus] = frozenset(
         ShipmentStatus.CANCELLED,
     }
 )
+
+#: Statuses that, pushed without authentication, wait for the carrier's tracking: the terminal
+#: ones, and RETURNING, because a shipment on its way back reads the next delivery scan as
+#: RETURNED — a forged return scan would turn a genuine delivery into a return.
+_CONFIRMED_STATUSES: frozenset[ShipmentStatus] = TERMINAL_STATUSES | {ShipmentStatus.RETURNING}
 
 #: A secret, or several (the current one first, while rotating).
 Secrets: TypeAlias = str | bytes | Sequence[str | bytes]
@@ -355,9 +367,12 @@ class WebhookVerifier:
 class SeenIds(Protocol):
     """Where :class:`PushInbox` remembers the ids of messages and events already handled.
 
-    Keys are opaque strings (``"event:<carrier>:<event id>"``, ``"message:<carrier>:<id>"``).
-    :class:`MemorySeenIds` keeps them in memory; a store keeps them in the database, written
-    in the same transaction as the events, so that what is remembered was also stored.
+    Keys are opaque strings: one per version of an event handled
+    (``"event:<carrier>:<event id>#<digest of its content>"``), one per event id too where
+    pushes are confirmed (``"event-id:<carrier>:<event id>"``), and one per message of a carrier
+    whose pushes are authenticated (``"message:<carrier>:<id>"``). :class:`MemorySeenIds` keeps
+    them in memory; a store keeps them in the database, written in the same transaction as the
+    events, so that what is remembered was also stored.
 
     .. versionadded:: 0.2.0
     """
@@ -422,9 +437,10 @@ class WithheldEvent:
 
     Args:
         event: the event as pushed (a claim, not a fact).
-        reason: ``"unconfirmed"``: a terminal status or revocation from unauthenticated pushes
-            that the carrier's tracking did not show (a suspected forgery); ``"stale"``: older
-            than the inbox's ``max_age``; ``"ahead"``: further in the future than ``max_ahead``.
+        reason: ``"unconfirmed"``: a terminal status, return, revocation or correction from
+            unauthenticated pushes that the carrier's tracking did not show (a suspected
+            forgery); ``"stale"``: older than the inbox's ``max_age``; ``"ahead"``: further in
+            the future than ``max_ahead``.
         detail: what was checked, for the log.
 
     .. versionadded:: 0.2.0
@@ -443,6 +459,25 @@ class _Delivery:
 
 def _now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def _id_key(carrier: str, event: TrackingEvent) -> str:
+    # Not "event:": no id key may equal a version key, whatever an event id holds ("#").
+    return f"event-id:{carrier}:{event.event_id}"
+
+
+def _version_key(carrier: str, event: TrackingEvent) -> str:
+    """The key of one version of an event: its id, and a digest of all its content."""
+    parts = []
+    for field in attrs.fields(TrackingEvent):
+        value = getattr(event, field.name)
+        if isinstance(value, datetime):  # the instant: equal times in other offsets are equal
+            value = value.astimezone(UTC).isoformat()
+        elif isinstance(value, ShipmentStatus):
+            value = value.value
+        parts.append(None if value is None else str(value))
+    digest = hashlib.sha256(json.dumps(parts).encode("ascii"))
+    return f"event:{carrier}:{event.event_id}#{digest.hexdigest()[:32]}"
 
 
 def _same_event(pushed: TrackingEvent, tracked: TrackingEvent) -> bool:
@@ -482,8 +517,9 @@ class PushInbox:
         carrier: an adapter declaring the ``PUSH`` capability.
         seen: where handled ids are remembered (default: :class:`MemorySeenIds`).
         capacity: the capacity of the default :class:`MemorySeenIds`; not with ``seen``.
-        confirm_terminal: whether a terminal status or a revocation needs the carrier's
-            tracking to confirm it before it comes out. ``None`` (default): exactly when the
+        confirm_terminal: whether a terminal status, a return (``RETURNING``), a revocation
+            or a correction of an event already handled needs the carrier's tracking to
+            confirm it before it comes out. ``None`` (default): exactly when the
             carrier does not declare ``pushes_authenticated = True``. ``True`` forces it (the
             carrier must declare ``TRACK``); ``False`` turns it off, for tests without a
             carrier server.
@@ -497,7 +533,8 @@ class PushInbox:
     Attributes:
         seen: the memory of handled ids.
         authenticated: whether the carrier declares its pushes authenticated.
-        confirms_terminal: whether terminal statuses and revocations wait for the tracking.
+        confirms_terminal: whether terminal statuses, returns, revocations and corrections
+            wait for the tracking.
 
     Raises:
         ValidationError: a bad limit, or confirmation needed from a carrier that cannot track.
@@ -644,30 +681,67 @@ class PushInbox:
             if self.authenticated and message.message_id is not None
             else None
         )
-        unique: dict[str, TrackingEvent] = {}
+        # Events are remembered by version (id and content): a carrier's correction, re-sent
+        # under the same id, is not dropped as already handled. Where pushes are confirmed,
+        # ids are remembered too: a new version of a handled id is a claim to correct it,
+        # confirmed like a terminal status (else a forged correction could undo a delivery).
+        versions: dict[str, TrackingEvent] = {}
         for event in message.events:
-            unique.setdefault(f"event:{name}:{event.event_id}", event)
-        lookup = [*unique, *([message_key] if message_key else [])]
+            versions.setdefault(_version_key(name, event), event)
+        ids = dict.fromkeys(_id_key(name, event) for event in versions.values())
+        lookup = [*versions, *(ids if self.confirms_terminal else ())]
+        lookup += [message_key] if message_key else []
         known = set(self.seen.seen(lookup)) if lookup else set()
         if message_key is not None and message_key in known:
             return _Delivery((), ())
-        fresh = {key: event for key, event in unique.items() if key not in known}
+        fresh: dict[str, TrackingEvent] = {}
+        chosen: set[str] = set()
+        for key, event in versions.items():
+            id_key = _id_key(name, event)
+            if key not in known and id_key not in chosen:  # one version per id and push
+                chosen.add(id_key)
+                fresh[key] = event
+        corrections = {key for key, event in fresh.items() if _id_key(name, event) in known}
         withheld: list[WithheldEvent] = []
         candidates = self._in_window(fresh, withheld)
-        passed, unconfirmed = self._confirmed(candidates, withheld)
-        self._record(withheld)
-        keys = [key for key, _ in passed]
+        confirmed, unconfirmed = self._confirmed(candidates, withheld, corrections)
         # A confirmed event comes out as the carrier's tracked copy, whose id may differ from
         # the pushed one (matched by status and time): that copy may have been handled already,
-        # or be confirmed twice by one push. Each id comes out once.
-        copies = {f"event:{name}:{event.event_id}": event for _, event in passed}
-        unlooked = [k for k in copies if k not in unique]
+        # or be confirmed twice by one push. Each version comes out once, and one version per
+        # id: the carrier's copy over a pushed event of the same id.
+        copies = [_version_key(name, event) for _, event in confirmed]
+        unlooked = [k for k in copies if k not in versions]
         handled = known | (set(self.seen.seen(unlooked)) if unlooked else set())
+        passed: list[tuple[str, TrackingEvent]] = []
+        for key, event in confirmed:
+            if key in corrections and _version_key(name, event) in handled:
+                # The tracking shows the version already handled, not the pushed correction:
+                # withheld and not remembered, so that a redelivery is checked again.
+                unconfirmed = True
+                withheld.append(
+                    WithheldEvent(
+                        event=fresh[key],
+                        reason="unconfirmed",
+                        detail="a new version of an event already handled, which the "
+                        "carrier's tracking does not show",
+                    )
+                )
+            else:
+                passed.append((key, event))
+        self._record(withheld)
         events: dict[str, TrackingEvent] = {}
-        for copy_key, event in copies.items():
-            if copy_key not in handled:
-                events.setdefault(copy_key, event)
-        keys += copies
+        for key, event in passed:
+            if _version_key(name, event) in handled:
+                continue
+            if event is fresh[key]:
+                events.setdefault(event.event_id, event)
+            else:
+                events[event.event_id] = event
+        keys = [key for key, _ in passed]
+        keys += [_version_key(name, event) for _, event in passed]
+        if self.confirms_terminal:
+            keys += [_id_key(name, event) for _, event in passed]
+            keys += [_id_key(name, fresh[key]) for key, _ in passed]
         if message_key is not None and not unconfirmed:
             keys.append(message_key)
         return _Delivery(tuple(events.values()), tuple(dict.fromkeys(keys)))
@@ -707,7 +781,10 @@ class PushInbox:
         return kept
 
     def _confirmed(
-        self, candidates: list[tuple[str, TrackingEvent]], withheld: list[WithheldEvent]
+        self,
+        candidates: list[tuple[str, TrackingEvent]],
+        withheld: list[WithheldEvent],
+        corrections: Collection[str],
     ) -> tuple[list[tuple[str, TrackingEvent]], bool]:
         """The events to hand over, and whether any was withheld as unconfirmed."""
         tracker = self._tracker
@@ -717,7 +794,11 @@ class PushInbox:
         passed: list[tuple[str, TrackingEvent]] = []
         unconfirmed = False
         for key, event in candidates:
-            if event.status not in TERMINAL_STATUSES and event.revokes is None:
+            if (
+                event.status not in _CONFIRMED_STATUSES
+                and event.revokes is None
+                and key not in corrections
+            ):
                 passed.append((key, event))
                 continue
             number = event.tracking_number
