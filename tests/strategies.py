@@ -630,7 +630,7 @@ def _parts(
     return statements.flatmap(pick)
 
 
-statement_lines = _parts(settlement_statements(), lambda s: s.lines)
+statement_lines = _parts(settlement_statements(), lambda s: tuple(s.lines))
 fee_breakdowns = st.builds(
     lambda rate, zone, weight_g, declared, receipt, discount: rate.quote(
         zone=zone,
@@ -841,7 +841,7 @@ addresses = st.builds(
 )
 
 #: What people put between the groups of a number.
-NUMBER_SEPARATORS = (" ", "-", ".", "  ", " - ", "–", "－", "\u3000", "\u00a0")
+NUMBER_SEPARATORS = (" ", "-", ".", "  ", " - ", "–", "－", "\u3000", "\u00a0", "\t")
 _FULL_WIDTH_DIGITS = {ord(d): chr(0xFF10 + int(d)) for d in string.digits}
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from govpost.carriers.sandbox import SandboxCarrier
 from govpost.errors import CarrierError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money
-from govpost.regions import Zone
+from govpost.regions import Division, Zone
 from govpost.shipments import TRANSITIONS, ShipmentStatus
 from govpost.testing import sample_booking_request
 from tests.strategies import booking_requests
@@ -220,3 +221,23 @@ def test_a_bug_in_push_parsing_stays_a_bug(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(sandbox_module, "_event_from", broken)
     with pytest.raises(KeyError, match="bug"):
         sandbox.parse_push(body, headers)
+
+
+def test_a_late_pickup_reaches_the_sorting_centre_after_its_dispatch() -> None:
+    """Regression: picked up at 16:50 and dispatched at 21:31, the piece reached the sorting
+    centre at 21:30 — before it left — because the arrival was drawn in 21:00-23:00 alone."""
+    request = sample_booking_request("BK-000000103")
+    request = attrs.evolve(
+        request,
+        shipment=attrs.evolve(
+            request.shipment,
+            destination=Division.parse("520302"),
+            weight_g=1,
+            created_at=datetime(2024, 1, 4, 13, 39, tzinfo=SHANGHAI),
+        ),
+    )
+    sandbox = SandboxCarrier(seed=5147, failure_rate=0.3, return_rate=0.2, pickup_point_rate=0.3)
+    events = sandbox.timeline(sandbox.book(request).tracking_number)
+    times = [e.occurred_at for e in events]
+    assert [e.carrier_code for e in events[:3]] == ["203", "389", "954"]
+    assert times == sorted(times)

@@ -15,9 +15,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -36,8 +37,11 @@ from govpost.agreements import (
     ZoneStep,
     _first_below,
     _first_inversion,
+    business_date,
 )
+from govpost.carriers.ems.parse import parse_track
 from govpost.errors import (
+    CarrierError,
     DeserializationError,
     GovpostError,
     InvalidTransitionError,
@@ -46,7 +50,7 @@ from govpost.errors import (
 from govpost.money import Money
 from govpost.regions import Zone
 from govpost.serialization import from_json, to_json
-from govpost.settlement import MAX_BILL_AMOUNT, CarrierBill, FeeType
+from govpost.settlement import MAX_BILL_AMOUNT, CarrierBill, FeeType, Period
 from govpost.shipments import (
     REVOKE_PREVIOUS,
     Anomaly,
@@ -233,6 +237,32 @@ def test_reading_a_bill_is_linear_in_its_rows() -> None:
     small, large = text(100), text(1_000)
     ratio = ops(lambda: CarrierBill.from_text(large)) / ops(lambda: CarrierBill.from_text(small))
     assert 5 < ratio < 15
+
+
+@pytest.mark.parametrize("where", ["amount", "fee_type", "header"])
+def test_a_huge_bad_cell_costs_no_more_than_a_small_one(where: str) -> None:
+    """Regression: the message about a bad cell scrubbed the whole cell before cutting it to
+    40 characters, and scrubbing a run of short groups (``1 1 1 …``) was quadratic: a 40 KB
+    cell took 4 s. Now only what the message can show is scrubbed: a cell ten times larger
+    costs about the same."""
+
+    def text(cell: str) -> str:
+        if where == "header":
+            return f"{cell},x\n"
+        row = {
+            "amount": f"EA1,2018-06-03,300,同城,邮费,{cell}",
+            "fee_type": f"EA1,2018-06-03,300,同城,{cell},1",
+        }
+        return HEADER + row[where] + "\n"
+
+    small, large = text("1 " * 1_000), text("1 " * 10_000)
+    for document in (small, large):
+        with pytest.raises(DeserializationError, match=r"line|header") as caught:
+            CarrierBill.from_text(document)
+        assert len(str(caught.value)) < 600
+    cost_small = ops(lambda: only_govpost_errors(lambda: CarrierBill.from_text(small)))
+    cost_large = ops(lambda: only_govpost_errors(lambda: CarrierBill.from_text(large)))
+    assert cost_large < 2 * cost_small
 
 
 # --- rate cards: total and bounded -------------------------------------------------------------
@@ -501,11 +531,106 @@ def test_a_shipment_of_4500_events_is_read_in_n_log_n() -> None:
         assert cost_large < 30 * cost_small
 
 
+def test_revoking_a_long_run_of_scans_one_by_one_is_n_log_n() -> None:
+    """Cost: n scans, then n revocations of "the previous event", each finding the latest scan
+    not yet revoked. Without path compression each revocation walks back over every scan
+    already revoked (quadratic; a mutant that dropped it survived the interleaved test
+    above). Ten times the events cost about ten times as much."""
+
+    def events(n: int) -> list[TrackingEvent]:
+        start = at(3, 9)
+        scans = [ev(f"s{i}", S.IN_TRANSIT, start + timedelta(minutes=1 + i)) for i in range(n)]
+        revocations = [
+            ev(f"r{i}", S.IN_TRANSIT, start + timedelta(minutes=1 + n + i), revokes=REVOKE_PREVIOUS)
+            for i in range(n)
+        ]
+        return [ev("p", S.PICKED_UP, start), *scans, *revocations]
+
+    small_events, large_events = events(100), events(1_000)
+    large = booked().apply(*large_events)
+    assert (large.status, large.anomalies, large.history) == (
+        S.PICKED_UP,
+        (),
+        ((at(3, 9), S.PICKED_UP),),
+    )
+    cost_small = ops(lambda: booked().apply(*small_events))
+    cost_large = ops(lambda: booked().apply(*large_events))
+    assert cost_large < 20 * cost_small
+
+
 def test_the_derived_state_is_computed_once() -> None:
     shipment = booked().apply(*busy_events(20))
     assert shipment.anomalies is shipment.anomalies
     assert shipment.history is shipment.history
     assert ops(lambda: shipment.history) < 10
+
+
+# --- times at the ends of the calendar ----------------------------------------------------------
+
+#: Aware times within hours of the first and last days Python's dates hold: converting them to
+#: Asia/Shanghai (for a business date) overflows.
+EDGE_TIMES = [
+    datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14))),
+    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+    datetime.max.replace(tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("when", EDGE_TIMES, ids=str)
+def test_times_the_wire_format_cannot_hold_are_refused_where_they_enter(when: datetime) -> None:
+    """Regression: an EMS trace dated ``9999-12-31 23:59:59-14:00`` became an event that
+    settlement then turned into an ``OverflowError`` (its business date), and that no wire
+    document could hold. Every model timestamp now lies in the wire format's years."""
+    with pytest.raises(ValidationError, match="govpost holds times from 1900 to 9998"):
+        ev("e1", S.PICKED_UP, when)
+    with pytest.raises(ValidationError, match="govpost holds times from 1900 to 9998"):
+        attrs.evolve(booked(), created_at=when)
+    with pytest.raises(ValidationError):
+        business_date(when)
+    trace = {"waybillNo": WAYBILL, "opCode": "203", "opTime": when.isoformat(sep=" ")[:32]}
+    body = json.dumps({"waybillNo": WAYBILL, "responseItems": [trace]})
+    with pytest.raises(CarrierError, match="malformed"):
+        parse_track(json.dumps({"retCode": "00000", "retBody": body}))
+
+
+def test_periods_at_the_ends_of_the_calendar_are_govpost_errors() -> None:
+    """Regression: ``Period.parse("0001").previous()`` raised ``ValueError`` (year 0), a period
+    starting in 9999 was built, its ``end`` then raising ``ValueError``, and a period of 1899
+    was built that ``to_json`` then refused. Periods lie in the wire format's years."""
+    with pytest.raises(ValidationError, match="no previous period"):
+        Period.parse("1900").previous()
+    assert Period.parse("1900-02").previous() == Period.parse("1900-01")
+    assert Period.parse("9998-11").next() == Period.parse("9998-12")
+    with pytest.raises(ValidationError, match="periods lie in the years 1900 to 9998"):
+        Period.parse("9998-12").next()
+    for start in (date(9999, 1, 1), date(1899, 1, 1)):
+        with pytest.raises(ValidationError, match="periods lie in the years 1900 to 9998"):
+            Period(kind="year", start=start)
+    for text in ("0001", "1899-12", "0000"):
+        with pytest.raises(ValidationError, match="must be an int from 1900 to 9998"):
+            Period.parse(text)
+    for period in (Period.parse("1900-01"), Period.parse("9998-Q4")):
+        assert from_json(to_json(period), Period) == period
+
+
+def test_dates_of_rates_lie_in_the_years_of_the_wire_format() -> None:
+    """A rate valid from 1899 was built, and ``to_json`` then refused it: what the model holds,
+    the wire format writes (and reads: a date of 1899 is refused there, naming its path)."""
+    card = RateCard.from_toml(TOML_CARD)
+    for day in (date(1899, 12, 31), date(9999, 1, 1)):
+        with pytest.raises(ValidationError, match="hold dates from 1900 to 9998"):
+            attrs.evolve(card.rates[0], valid_from=day)
+    with pytest.raises(
+        DeserializationError, match=r"in the year 1899.* @ \$\.rates\[0\]\.valid_from"
+    ):
+        RateCard.from_toml(TOML_CARD.replace("2018-01-01", "1899-01-01"))
+    for text in (
+        '"0001-01-01T00:00:00+14:00"',
+        '"9999-12-31T23:59:59-14:00"',
+        '"1899-12-31T23:59:59+08:00"',
+    ):
+        with pytest.raises(DeserializationError, match="from 1900 to 9998"):
+            from_json(text, datetime)
 
 
 # --- corrections (issue 7, point 10) -----------------------------------------------------------

@@ -9,8 +9,11 @@ none of their data comes out whole.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,21 +26,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govpost import (
+    CarrierError,
+    Division,
     GovpostError,
     Money,
     Recipient,
     Shipment,
     TrackingEvent,
     TrackingNumber,
+    WorkCalendar,
     from_json,
     s10_check_digit,
     validate_id_number,
     validate_mobile,
     validate_uscc,
 )
+from govpost.agreements import business_date
 from govpost.carriers import BookingRequest, PushMessage, QuoteRequest, load
+from govpost.carriers.ems.codes import UnknownOpCodeWarning
+from govpost.carriers.ems.parse import parse_create_order, parse_reply, parse_time, parse_track
 from govpost.carriers.sandbox import SandboxCarrier
+from govpost.carriers.webhooks import PushInbox
 from govpost.privacy import ScrubbingFilter, scrub
+from govpost.settlement import CarrierBill, Period
 from govpost.testing import FakeEmsServer, Fault, push_body, sample_booking_request
 from tests.strategies import (
     addresses,
@@ -52,10 +63,29 @@ from tests.strategies import (
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+#: How ``repr`` writes a tab, a newline, a no-break or an ideographic space: a reader still
+#: sees the groups of a number on either side.
+_ESCAPES = re.compile(r"\\(?:[tnrfv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
+_GAPS = re.compile(r"[\s\-.\u2010-\u2015\u2212\uff0d\uff0e]+")
+_NUMBER = re.compile(r"\+?[0-9]{11,}[Xx]?")
+
+
+def readable(text: str) -> str:
+    """``text`` as a reader sees the numbers in it: escaped spaces and every separator gone,
+    digits of any script as ASCII."""
+    text = _GAPS.sub("", _ESCAPES.sub("", text))
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def assert_hidden(text: str, *secrets: str) -> None:
-    """None of ``secrets`` appears in ``text``."""
+    """None of ``secrets`` appears in ``text``; nor does a secret number in any form a reader
+    would still read it in (groups parted by escapes such as ``\\t`` or ``\\xa0``, other
+    separators, full-width digits)."""
     for secret in secrets:
         assert secret not in text, f"{secret!r} leaked into {text!r}"
+        number = readable(secret)
+        if _NUMBER.fullmatch(number):
+            assert number not in readable(text), f"{secret!r} leaked into {text!r}"
 
 
 # --- the scrubber -------------------------------------------------------------------------------
@@ -309,6 +339,9 @@ def failures(person: Person) -> tuple[list[Callable[[], object]], list[Callable[
         lambda: from_json(f'{{"name": "{p.name}", "mobile": {p.mobile}}}', Recipient),
         lambda: from_json(f'{{"name": "{p.name}", "mobile": "{p.id_number}"}}', Recipient),
         lambda: from_json(f'{{"name": "{p.name}\\ud800"}}', Recipient),
+        lambda: Division.parse(f"{p.name} {p.written_mobile}"),
+        lambda: Division(code=f"{p.name}{p.id_number}"),
+        lambda: TrackingNumber.parse(f"{p.name}{p.written_mobile}"),
     ]
     other: list[Callable[[], object]] = [
         *(lambda v=v: validate_uscc(v) for v in junk),
@@ -334,6 +367,26 @@ def failures(person: Person) -> tuple[list[Callable[[], object]], list[Callable[
         ),
         lambda: from_json(f'{{"name": "{p.name}", "{p.mobile}": 1}}', Recipient),
         lambda: from_json(f'{{"amount": "{p.mobile}x"}}', Money),
+        # Junk in fields that are not personal, typed or pasted there by mistake.
+        lambda: Money([p.written_mobile]),
+        lambda: Money({p.written_mobile: p.id_number}),
+        lambda: Period.parse(p.written_mobile),
+        lambda: Period.month(p.note(), 1),
+        lambda: Division(code=p.written_mobile),
+        lambda: business_date(p.note()),
+        lambda: WorkCalendar.china().is_workday(p.note()),
+        lambda: parse_time(p.written_mobile),
+        lambda: SandboxCarrier().cancel(f"{'x' * 30}{p.written_mobile}"),
+        lambda: QuoteRequest(origin="520102", destination="520302", weight_g=p.written_mobile),
+        lambda: attrs.evolve(request_for(p, "GZ-PRIVACY-4").shipment, weight_g=p.written_mobile),
+        lambda: attrs.evolve(request_for(p, "GZ-PRIVACY-5").shipment, declared_value=p.note()),
+        lambda: attrs.evolve(
+            request_for(p, "GZ-PRIVACY-6").shipment, tracking_number="EA123456785CN"
+        ).apply(p.note()),  # type: ignore[arg-type]
+        lambda: CarrierBill.from_text(f"{p.written_mobile},{p.id_number}\n"),
+        lambda: CarrierBill.from_text(
+            f"运单号,揽收日期,费用类型,金额\nEA1,2018-06-03,邮费,{'x' * 30}{p.written_mobile}\n"
+        ),
     ]
     return personal, other
 
@@ -350,6 +403,7 @@ def test_error_messages_hold_no_personal_data(person: Person) -> None:
         except GovpostError as exc:
             refused += 1
             for text in (str(exc), repr(exc)):
+                assert len(text) < 600, text  # short, however long the junk
                 assert_hidden(text, person.mobile, person.written_mobile, person.id_number)
                 assert_hidden(text, person.address)
                 if call in personal:  # fields known to be personal never show the name either
@@ -374,6 +428,117 @@ def test_the_four_leaky_messages_are_mended() -> None:
         assert_hidden(str(info.value), secret, "张三", "13985212345")
     request = attrs.evolve(sample_booking_request("GZ-7"), pickup_notes="先打 139 8521 2345")
     assert repr(request).endswith("pickup_notes=<16 characters>)")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "139\t8521\t2345",  # a spreadsheet's cells pasted together
+        "139\xa08521\xa02345",  # a no-break space, from a web page
+        "１３９\u3000８５２１\u3000２３４５",  # an ideographic space, from a Chinese input method
+        "139\n8521\n2345",
+        "520102\t19900307\t1236",
+    ],
+)
+def test_numbers_parted_by_escaped_spaces_are_masked(junk: str) -> None:
+    """Regression: messages showed junk as its repr, scrubbed after repr had written the
+    spaces between the groups as escapes (``'139\\t8521\\t2345'``), which the scrubber did
+    not take for separators: the number came out whole."""
+    calls: list[Callable[[], object]] = [
+        lambda: Money(junk),
+        lambda: Money([junk]),
+        lambda: s10_check_digit(junk),
+        lambda: Period.parse(junk),
+        lambda: Division.parse(junk),
+        lambda: business_date(junk),  # type: ignore[arg-type]
+        lambda: WorkCalendar.china().is_workday(junk),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(GovpostError) as info:
+            call()
+        assert_hidden(str(info.value), "13985212345", "520102199003071236")
+
+
+PERSON = Person(
+    name="欧阳娜娜",
+    mobile="13985212345",
+    written_mobile="+86 139 8521 2345",
+    id_number="520102199003071236",
+    address="贵州省贵阳市南明区中华南路1号",
+)
+
+
+def _answer(*traces: dict[str, object], **frame: object) -> str:
+    body = {"waybillNo": "EA123456785CN", "responseItems": list(traces)}
+    return json.dumps({"retCode": "00000", "retBody": json.dumps(body), **frame})
+
+
+_TRACE = {"waybillNo": "EA123456785CN", "opCode": "203", "opTime": "2024-06-03 10:15:00"}
+
+
+def test_ems_answers_with_personal_data_in_odd_places() -> None:
+    """Regression: a carrier's answer put into messages and warnings unmasked or cut before it
+    was scrubbed — its code, a waybill it named, an operation code and its name, the end of a
+    long message cut in the middle of a number (``1398521`` shows what ``139****2345`` hides)."""
+    p = PERSON
+    hidden_part = p.mobile[:7]  # what a cut would show that the mask hides
+    request = request_for(p, "GZ-EMS-ODD")
+    failing: list[Callable[[], object]] = [
+        lambda: parse_track(json.dumps({"retCode": p.mobile, "retMsg": "系统繁忙"})),
+        lambda: parse_track(json.dumps({"retCode": "S00001", "retMsg": "错" * 993 + p.mobile})),
+        lambda: parse_track(_answer(_TRACE | {"opCode": "x" * 10 + p.mobile})),
+        lambda: parse_track(_answer(_TRACE | {"waybillNo": "x" * 60 + p.mobile})),
+        lambda: parse_track(_answer(_TRACE | {"waybillNo": p.note()})),
+        lambda: parse_track(_answer(_TRACE | {"opTime": p.written_mobile})),
+        lambda: parse_create_order(
+            json.dumps(
+                {
+                    "retCode": p.mobile,
+                    "retMsg": "重复下单",
+                    "retBody": json.dumps({"waybillNo": p.note()}),
+                }
+            ),
+            request,
+            received_at=datetime(2024, 6, 3, tzinfo=SHANGHAI),
+        ),
+    ]
+    for call in failing:
+        with pytest.raises(CarrierError) as info:
+            call()
+        message = str(info.value)
+        assert len(message) < 1_500
+        assert_hidden(message, *p.secrets)
+        assert hidden_part not in readable(message), message
+    assert_hidden(repr(parse_reply(json.dumps({"retCode": p.mobile}), "040001")), p.mobile)
+    (event,) = parse_track(_answer(_TRACE | {"opDesc": "签收" * 246 + p.mobile}))  # cut at 500
+    assert event.description is not None
+    assert hidden_part not in readable(event.description), event.description
+    unknown = _TRACE | {"opCode": p.mobile, "opName": p.note() * 200}
+    with pytest.warns(UnknownOpCodeWarning) as caught:
+        parse_track(_answer(unknown))
+    for warning in caught:
+        assert len(str(warning.message)) < 600
+        assert_hidden(str(warning.message), p.mobile, p.written_mobile, p.id_number)
+
+
+def _best_time(action: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("unit", ["1 ", "１ ", "139-8521-2345-", "13985212345 ", "1 - "])
+def test_scrub_is_linear_in_the_length_of_the_text(unit: str) -> None:
+    """Regression: scrub re-joined a run's digits at each number it chained (``1 1 1 1 …``)
+    and copied the rest of the run for each mobile it found: quadratic. A 40 KB bill cell took
+    4 s, and the scrubbing log filter any long message. Ten times the text costs about ten
+    times as much (compared as a ratio, never against the clock)."""
+    small, large = unit * 1_000, unit * 10_000
+    ratio = _best_time(lambda: scrub(large)) / _best_time(lambda: scrub(small))
+    assert ratio < 25
 
 
 # --- carrier flows, logged at DEBUG -------------------------------------------------------------
@@ -478,6 +643,18 @@ def test_an_ems_flow_logs_no_personal_data(person: Person) -> None:
         attempt(shown, lambda: ems.track(booking.tracking_number))
         body = push_body(server.traces(waybill), server.sign_key)
         attempt(shown, lambda: ems.parse_push(body, {"Content-Type": "application/json"}))
+        # A "delivered" the carrier's tracking never recorded, full of personal data: the
+        # inbox withholds it and logs it as a suspected forgery.
+        forged = FakeEmsServer().scan(
+            waybill, "704", at + timedelta(days=2), description=f"{person.note()} 本人签收"
+        )
+        forged["opName"] = f"代收 {person.name} {person.written_mobile}"
+        inbox = PushInbox(ems, max_age=timedelta(days=100_000))
+        forged_body = push_body([forged], server.sign_key)
+        attempt(shown, lambda: inbox.receive(forged_body, {"Content-Type": "application/json"}))
+        assert inbox.withheld == 1
+        shown += [repr(inbox.withheld_events), str(inbox.withheld_events)]
+    assert any("suspected forgery" in text for text in logs.texts)
     assert any("retry" in text for text in logs.texts)  # the retried failure was logged
     assert any("999" in text for text in logs.texts)  # so was the unknown operation code
     for text in [*shown, *logs.texts]:

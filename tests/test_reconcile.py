@@ -314,12 +314,14 @@ def _parse_words(text: str) -> int:
     sign = -1 if text.startswith("负") else 1
     text = text.removeprefix("负").removesuffix("整")
     yuan_text, _, rest = text.partition("元") if "元" in text else ("", "", text)
-    yuan = 0
-    for marker, scale in (("万亿", 10**12), ("亿", 10**8), ("万", 10**4)):
-        if marker in yuan_text:
-            head, _, yuan_text = yuan_text.partition(marker)
-            yuan += _parse_group(head) * scale
-    yuan += _parse_group(yuan_text)
+
+    def below_yi(part: str) -> int:
+        head, _, part = part.rpartition("万")
+        return _parse_group(head) * 10**4 + _parse_group(part)
+
+    # The part above 亿 is itself a number of 亿 (壹万零壹亿): 亿 is written once at most.
+    head, _, yuan_text = yuan_text.rpartition("亿")
+    yuan = below_yi(head) * 10**8 + below_yi(yuan_text)
     jiao = re.search(r"(.)角", rest)
     fen = re.search(r"(.)分", rest)
     return sign * (

@@ -8,9 +8,8 @@ wrong, or ``False`` from an ``is_valid_*`` function — never a ``TypeError``, `
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -82,6 +81,15 @@ JUNK: list[object] = [
     Decimal("Infinity"),
     date(2024, 1, 1),
     datetime(2024, 1, 1),
+    # aware times whose business date (Asia/Shanghai) Python cannot hold
+    datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14))),
+    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+    datetime.max.replace(tzinfo=UTC),
+    # numbers written the ways people write them, parted by spaces repr escapes
+    "139\t8521\t23456",
+    "１３９\u3000８５２１\u3000２３４５６",
+    "0001",
+    "9998-12",
 ]
 
 VALIDATORS: dict[str, Callable[[Any], object]] = {
@@ -150,6 +158,8 @@ VALIDATORS: dict[str, Callable[[Any], object]] = {
     "FeeAgreement.budget": lambda v: _agreement(budget=v),
     "business_date": business_date,
     "Period.parse": Period.parse,
+    "Period.previous": lambda v: Period.parse(v).previous(),
+    "Period.next": lambda v: Period.parse(v).next(),
     "Period.month": lambda v: Period.month(2018, v),
     "settle.agreement": lambda v: settle(v, [], Period.month(2018, 6)),
     "settle.shipments": lambda v: settle(_agreement(), v, Period.month(2018, 6)),
@@ -210,8 +220,13 @@ def _agreement(**changes: object) -> FeeAgreement:
 
 
 def _call(function: Callable[[Any], object], value: object) -> None:
-    with contextlib.suppress(GovpostError):
+    message = ""
+    try:
         function(value)
+    except GovpostError as exc:
+        message = str(exc)
+    # However long the junk, the message about it is short (it shows a cut of it).
+    assert len(message) < 1_000, message[:200]
 
 
 @pytest.mark.parametrize("name", sorted(VALIDATORS))

@@ -261,5 +261,15 @@ def test_booking_and_quote_keep_the_carriers_answer() -> None:
 
 @pytest.mark.parametrize("raw", [b"bytes", {"retCode": "00000"}, "\ud800"])
 def test_a_carriers_answer_is_kept_as_text(raw: object) -> None:
+    """Both models holding an answer refuse one that is not text (Booking's check could be
+    dropped without a test noticing: a booking holding bytes then failed to_json)."""
     with pytest.raises(ValidationError, match="raw"):
         Quote(carrier="ems", amount=Money("1"), zone="same_city", raw=raw)
+    with pytest.raises(ValidationError, match="raw"):
+        Booking(
+            carrier="ems",
+            order_id="GZ-1",
+            tracking_number=TrackingNumber(value="1012345678501"),
+            booked_at=datetime(2024, 6, 3, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+            raw=raw,
+        )

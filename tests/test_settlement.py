@@ -6,10 +6,11 @@ import gc
 import itertools
 import math
 import random
+import tracemalloc
 import weakref
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import govpost
 from govpost.agreements import (
     Budget,
     Coverage,
@@ -40,13 +42,16 @@ from govpost.errors import (
     SettlementError,
     ValidationError,
 )
-from govpost.money import Money
+from govpost.money import Money, allocate
 from govpost.regions import Zone
 from govpost.serialization import from_json, to_json
 from govpost.settlement import (
     LineKind,
     Period,
+    SettlementRow,
     SettlementStatement,
+    StatementLine,
+    StatementLines,
     amount_in_words,
     prorate,
     settle,
@@ -929,3 +934,276 @@ def test_naive_datetimes_are_refused_before_settlement() -> None:
         ship(1, Zone.SAME_CITY, 300, datetime(2018, 6, 2, 10, 0))
     with pytest.raises(ValidationError, match="naive"):
         business_date(datetime(2018, 6, 2, 10, 0))
+
+
+# --- issue 8: decisions, plain rows, the columnar statement ----------------------------------------
+
+
+def test_lump_sum_overage_is_the_pieces_picked_up_latest_by_instant() -> None:
+    """Two pickups on one day and a quota of one: the later pickup is the overage, even when
+    its waybill sorts first (by date and waybill, the earlier one used to be charged)."""
+    agreement = lump_sum_agreement("300.00", quota=1, overage=FlatTariff(price="12.00"))
+    evening = ship(1, Zone.SAME_CITY, 300, at(3, 17))  # GP-0001, picked up last
+    morning = ship(2, Zone.SAME_CITY, 300, at(3, 9))  # GP-0002
+    for shipments in ([evening, morning], [morning, evening]):
+        statement = settle(agreement, shipments, JUNE)
+        kinds = {line.waybill: line.kind for line in statement.lines}
+        assert kinds == {
+            "GP-0001": LineKind.OVERAGE,
+            "GP-0002": LineKind.COVERED,
+            None: LineKind.LUMP_SUM,
+        }
+        assert statement.total == Money("312.00")
+    # The same instant written in UTC is the same instant: the waybill then decides.
+    utc_twin = ship(3, Zone.SAME_CITY, 300, at(3, 17).astimezone(UTC))
+    statement = settle(agreement, [evening, utc_twin, morning], JUNE)
+    over = [line.waybill for line in statement.lines if line.kind is LineKind.OVERAGE]
+    assert over == ["GP-0001", "GP-0003"]
+
+
+def test_lump_sum_overage_takes_whole_later_days_then_the_latest_of_the_day_it_starts() -> None:
+    agreement = lump_sum_agreement("300.00", quota=3, overage=FlatTariff(price="12.00"))
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(2, 8)),
+        ship(2, Zone.SAME_CITY, 300, at(5, 16)),  # the 5th: 16:00 and 11:00
+        ship(3, Zone.SAME_CITY, 300, at(5, 11)),
+        ship(4, Zone.SAME_CITY, 300, at(9, 10)),  # later days: all overage
+        ship(5, Zone.SAME_CITY, 300, at(9, 12)),
+    ]
+    statement = settle(agreement, shipments, JUNE)
+    over = sorted(line.waybill or "" for line in statement.lines if line.kind is LineKind.OVERAGE)
+    assert over == ["GP-0004", "GP-0005"]
+    statement = settle(
+        lump_sum_agreement("300.00", quota=2, overage=FlatTariff(price="12.00")), shipments, JUNE
+    )
+    over = sorted(line.waybill or "" for line in statement.lines if line.kind is LineKind.OVERAGE)
+    assert over == ["GP-0002", "GP-0004", "GP-0005"]  # 16:00 on the 5th, not 11:00
+    assert statement.total == Money("336.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("1000100000000.00", "壹万零壹亿元整"),
+        ("1234567890123.45", "壹万贰仟叁佰肆拾伍亿陆仟柒佰捌拾玖万零壹佰贰拾叁元肆角伍分"),
+        ("1000000000000.00", "壹万亿元整"),
+        ("1000000000001.00", "壹万亿零壹元整"),
+        ("100000001.00", "壹亿零壹元整"),
+        (
+            "9999999999999999.99",
+            "玖仟玖佰玖拾玖万玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分",
+        ),
+    ],
+)
+def test_amounts_of_ten_to_the_twelve_and_more_never_repeat_yi(amount: str, words: str) -> None:
+    assert amount_in_words(Money(amount)) == words
+    assert words.count("亿") <= 1
+
+
+def test_split_gives_the_tie_break_fen_in_the_callers_order() -> None:
+    # 0.01 between two equal weights: the key listed first gets it, as allocate() gives it to
+    # the earlier index — not the key that sorts first.
+    shares = split(Money("0.01"), {"GZ-520200": 1, "GZ-520100": 1})
+    assert [(s.center, s.amount) for s in shares] == [
+        ("GZ-520200", Money("0.01")),
+        ("GZ-520100", Money("0.00")),
+    ]
+    assert [s.amount for s in shares] == allocate(Money("0.01"), [1, 1])
+    shares = split(Money("0.01"), {"GZ-520100": 1, "GZ-520200": 1})
+    assert [(s.center, s.amount) for s in shares] == [
+        ("GZ-520100", Money("0.01")),
+        ("GZ-520200", Money("0.00")),
+    ]
+
+
+def _sixty_pieces_lump() -> SettlementStatement:
+    agreement = lump_sum_agreement("300.00", quota=50, overage=FlatTariff(price="12.00"))
+    return settle(agreement, _lump_pieces(60), JUNE)
+
+
+def test_to_table_shows_every_line_unless_asked_and_never_hides_the_lump_sum() -> None:
+    statement = _sixty_pieces_lump()
+    assert len(statement.lines) == 61
+    table = statement.to_table()
+    assert all(f"GP-{i:04d}" in table for i in range(60))
+    assert "not shown" not in table
+    short = statement.to_table(max_lines=5)
+    rows = [line for line in short.splitlines() if line.startswith(("GP-", "—"))]
+    assert len(rows) == 6  # five lines, then the lump-sum line all the same
+    assert rows[-1].startswith("—")
+    assert "包干" in rows[-1]
+    assert "300.00" in rows[-1]
+    assert "… 55 of 61 lines not shown (max_lines=5): call to_table() without max_lines" in short
+    for summary in ("按中心 By center", "包干 Lump sum 300.00", "合计 Total: 420.00 CNY", "大写"):
+        assert summary in short
+    with pytest.raises(ValidationError, match="max_lines"):
+        statement.to_table(max_lines=-1)
+
+
+def test_the_settlement_names_are_exported_from_govpost() -> None:
+    from govpost.agreements import ZoneStep
+
+    assert govpost.LineKind is LineKind
+    assert govpost.StatementLine is StatementLine
+    assert govpost.ZoneStep is ZoneStep
+    assert govpost.prorate is prorate
+    assert govpost.split is split
+    assert {"LineKind", "StatementLine", "ZoneStep", "prorate", "split"} <= set(govpost.__all__)
+
+
+def test_statement_lines_are_keyword_only() -> None:
+    line = settle(per_piece(), [ship(1, Zone.SAME_CITY, 300, at(2))], JUNE).lines[0]
+    assert attrs.evolve(line) == line
+    with pytest.raises(TypeError):
+        StatementLine(*attrs.astuple(line, recurse=False))  # type: ignore[misc]
+
+
+def test_rows_settle_like_the_shipments_they_describe_worked_example() -> None:
+    tracked = ship(1, Zone.IN_PROVINCE, 1200, at(3), tracking_number="EA000000014CN")
+    returned = _returned(at(5), at(20), declared_value=Money("1000"))
+    shipments = [ship(2, Zone.SAME_CITY, 300, at(2), return_receipt=True), tracked, returned]
+    agreement = per_piece(return_policy=ReturnPolicy.CHARGE_RETURN_LEG)
+    rows = [SettlementRow.from_shipment(s) for s in shipments]
+    assert (rows[1].waybill, rows[1].shipment_id) == ("EA000000014CN", "GP-0001")
+    assert settle(agreement, rows, JUNE) == settle(agreement, shipments, JUNE)
+    # As a database hands them over: plain strings for enums and codes, UTC instants.
+    plain = SettlementRow(
+        "EA000000014CN", "GZ-520100", "licence_delivery", "outbound_result", "520102",
+        "520201", 1200, at(3).astimezone(UTC), shipment_id="GP-0001", status="picked_up",
+    )  # fmt: skip
+    assert settle(agreement, [plain], JUNE) == settle(agreement, [tracked], JUNE)
+    mixed = settle(agreement, [rows[0], shipments[1], rows[2]], JUNE)
+    assert mixed == settle(agreement, shipments, JUNE)
+
+
+@settings(max_examples=40)
+@given(any_agreements, JUNE_BATCH, st.randoms(use_true_random=False))
+def test_settling_rows_equals_settling_their_shipments(
+    agreement: FeeAgreement, shipments: list[Shipment], rnd: random.Random
+) -> None:
+    """Statement: settling the rows of shipments gives the statement of the shipments — the
+    same lines, totals and statement_id — in any order and mixed with shipments, and so does
+    settling a later period with the first as ``previous``."""
+    rows = [SettlementRow.from_shipment(s) for s in shipments]
+    mixed: list[Shipment | SettlementRow] = [
+        row if rnd.random() < 0.5 else shipment
+        for row, shipment in zip(rows, shipments, strict=True)
+    ]
+    rnd.shuffle(mixed)
+    expected = settle(agreement, shipments, JUNE)
+    assert settle(agreement, rows, JUNE) == expected
+    assert settle(agreement, mixed, JUNE).statement_id == expected.statement_id
+    july = Period.month(2018, 7)
+    later = settle(agreement, rows, july, previous=[expected])
+    assert later == settle(agreement, shipments, july, previous=[expected])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("waybill", "", "waybill '' must be a non-empty str"),
+        ("center", 520100, "center 520100 must be the center's code"),
+        ("business_line", "post", "business_line 'post' is not a BusinessLine"),
+        ("direction", None, "direction None is not a Direction"),
+        ("origin", 520102, "origin 520102 must be a GB/T 2260 code"),
+        ("destination", "999999", "not in the GB/T 2260 table"),
+        ("weight_g", 0, "weight_g 0 must be an int number of grams"),
+        ("weight_g", 12.5, "weight_g 12.5 must be an int number of grams"),
+        ("picked_up_at", datetime(2018, 6, 3, 10), "must be a timezone-aware datetime"),
+        ("returned_at", datetime(2018, 6, 1, 10, tzinfo=UTC), "needs a picked_up_at at or before"),
+        ("status", "cancelled", "contradicts picked_up_at"),
+        ("status", "lost", "is not a ShipmentStatus"),
+        ("declared_value", "100", "must be a positive Money"),
+        ("return_receipt", "yes", "must be True or False"),
+    ],
+)
+def test_a_row_with_a_bad_field_is_refused_naming_waybill_and_field(
+    field: str, value: object, message: str
+) -> None:
+    good = SettlementRow.from_shipment(ship(1, Zone.SAME_CITY, 300, at(3)))
+    assert settle(per_piece(), [good], JUNE).pieces == 1
+    with pytest.raises(ValidationError, match=message) as info:
+        settle(per_piece(), [good._replace(**{field: value})], JUNE)
+    if field != "waybill":
+        assert "GP-0001" in str(info.value)
+
+
+def test_business_dates_of_fixed_offset_and_utc_pickups() -> None:
+    """A pickup at 16:30 UTC on 30 June is 00:30 on 1 July in Shanghai: July's, whether the
+    time is in UTC, in +08:00 (as JSON writes it) or in Asia/Shanghai."""
+    agreement = per_piece(FlatTariff(price="10.00"))
+    instant = datetime(2018, 6, 30, 16, 30, tzinfo=UTC)
+    for when in (
+        instant,
+        instant.astimezone(timezone(timedelta(hours=8))),
+        instant.astimezone(SHANGHAI),
+    ):
+        item = ship(1, Zone.SAME_CITY, 300, when)
+        assert settle(agreement, [item], JUNE).pieces == 0
+        assert settle(agreement, [item], Period.month(2018, 7)).pieces == 1
+    # Before 1992 Shanghai kept summer time: 15:30 UTC on 30 June 1988 was already 1 July.
+    old = per_piece(FlatTariff(price="10.00"), valid_from=date(1988, 1, 1))
+    item = ship(1, Zone.SAME_CITY, 300, datetime(1988, 6, 30, 15, 30, tzinfo=UTC))
+    assert settle(old, [item], Period.month(1988, 7)).pieces == 1
+
+
+def test_statement_lines_are_a_sequence_read_from_columns() -> None:
+    agreement = per_piece(return_policy=ReturnPolicy.REFUND_ORIGINAL)
+    shipments = [
+        ship(1, Zone.SAME_CITY, 300, at(2)),
+        ship(2, Zone.IN_PROVINCE, 1200, at(3), tracking_number="EA000000014CN"),
+        _returned(at(5), at(20), declared_value=Money("1000")),
+    ]
+    statement = settle(agreement, shipments, JUNE)
+    lines = statement.lines
+    assert isinstance(lines, StatementLines)
+    built = tuple(lines)
+    assert lines == built
+    assert built == lines
+    assert lines == list(built)
+    assert [line.line_id for line in built] == [
+        "GP-0001/charge",
+        "EA000000014CN/charge",
+        "GP-0007/charge",
+        "GP-0007/credit",
+    ]
+    assert lines[-1] == built[-1]
+    assert lines[1:3] == built[1:3]
+    assert lines[::-1] == built[::-1]
+    with pytest.raises(IndexError):
+        lines[4]
+    assert (built[1].waybill, built[1].shipment_id) == ("EA000000014CN", "GP-0002")
+    (credit,) = statement.credits
+    assert (credit.refers_to, credit.amount) == ("GP-0007/charge", Money("-19.00"))
+    assert statement.charges == built[:3]
+    assert statement.line("EA000000014CN/charge") == built[1]
+    # Built from lines (as from JSON), the same lines make an equal sequence and statement.
+    rebuilt = StatementLines(built)
+    assert rebuilt == lines
+    assert hash(rebuilt) == hash(lines)
+    assert attrs.evolve(statement, lines=built) == statement
+    assert from_json(statement.to_json(), SettlementStatement) == statement
+    assert StatementLines(built[:2]) != lines
+    with pytest.raises(ValidationError, match=r"whole number of fen|more than 2 decimals"):
+        StatementLines([attrs.evolve(built[0], amount=Money("8.005"))])
+    with pytest.raises(ValidationError, match="one currency"):
+        StatementLines([built[0], attrs.evolve(built[1], amount=Money("1", "USD"))])
+
+
+def test_a_statement_keeps_a_few_dozen_bytes_per_line() -> None:
+    """The columns, not an object per line: well under 100 bytes per line are kept (the
+    benchmark measures about 25 at a million lines)."""
+    shipments = [
+        ship(i, [Zone.SAME_CITY, Zone.IN_PROVINCE][i % 2], 100 + i % 3000, at(1 + i % 30, i % 24))
+        for i in range(4000)
+    ]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        statement = settle(per_piece(), shipments, JUNE)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(statement.lines) == 4000
+    assert kept / 4000 < 100

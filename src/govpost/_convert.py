@@ -30,7 +30,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.v import format_exception as _cattrs_format_exception
 
 from govpost._fields import coerce_enum, short
-from govpost._limits import check_utf8
+from govpost._limits import YEARS, check_utf8
 from govpost.errors import GovpostError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.money import Money, _to_decimal
@@ -43,9 +43,6 @@ MAX_AMOUNT = Decimal(10) ** 15
 
 #: JSON integers on the wire lie within ±(2^53 − 1), which every JSON reader holds exactly.
 MAX_INT = 2**53 - 1
-
-#: The years of dates and timestamps on the wire.
-YEARS = range(1900, 9999)
 
 #: The longest number written in a string that the wire format reads.
 _MAX_NUMBER_TEXT = 100

@@ -7,16 +7,22 @@ named converters that call these.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from govpost._limits import check_utf8
+from govpost._limits import YEARS, check_utf8
 from govpost.errors import ValidationError
 from govpost.privacy import scrub
 from govpost.regions import Division
 
 E = TypeVar("E", bound=enum.Enum)
+
+#: How ``repr`` writes the whitespace people put between the groups of a number.
+_ESCAPED_SPACE = re.compile(
+    r"\\(?:[tnrfv]|x(?:0b|0c|1[c-f]|85|a0)|u(?:1680|200[0-9a]|202[89f]|205f|3000))"
+)
 
 
 def short(value: object, width: int = 40) -> str:
@@ -24,15 +30,24 @@ def short(value: object, width: int = 40) -> str:
 
     Junk may be personal data typed into the wrong field, so the recognisable personal numbers
     in it are masked (:func:`govpost.privacy.scrub`) — before the cut, so that a cut never
-    leaves half a number unrecognised. ``repr`` escapes what cannot be printed (a lone
-    surrogate), so the message can always be encoded.
+    leaves half a number unrecognised, and, for a string, before ``repr``, which writes a tab,
+    a no-break space or an ideographic space between the groups of a number as an escape
+    (``\\t``, ``\\xa0``, ``\\u3000``) the scrubber would not take for a separator. ``repr``
+    escapes what cannot be printed (a lone surrogate), so the message can always be encoded.
 
-    >>> short("call 13985212345"), short("x" * 50)
-    ("'call 139****2345'", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...")
+    >>> short("call 13985212345"), short("x" * 50), short("139\\t8521\\t2345")
+    ("'call 139****2345'", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...", "'139****2345'")
     """
-    # A number with separators spans well under 80 characters, so scrubbing this much of the
-    # repr finds every number that starts within the width, without scanning megabytes.
-    text = scrub(repr(value)[: width + 80])
+    # Scrubbing never shrinks text below a quarter of its length (a masked number loses at
+    # most its separators, three between digits), so scrubbing the first 4 × width + 80
+    # characters finds every number that could show within the width, without scanning
+    # megabytes.
+    head = 4 * width + 80
+    if isinstance(value, str):
+        text = repr(scrub(value[:head]))
+    else:  # strings inside a list or dict: their escaped spaces still part the groups
+        text = _ESCAPED_SPACE.sub(" ", repr(value)[:head])
+        text = scrub(text)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -64,10 +79,13 @@ def coerce_enum_set(kind: type[E], values: object) -> frozenset[E]:
 
 
 def aware(value: object, what: str = "timestamp") -> datetime:
-    """Check that ``value`` is a timezone-aware datetime and return it.
+    """Check that ``value`` is a timezone-aware datetime in the years 1900–9998 and return it.
+
+    The years are those of the wire format; beyond them, converting the time to another zone
+    (Asia/Shanghai for a business date) overflows.
 
     Raises:
-        ValidationError: a naive datetime or not a datetime at all.
+        ValidationError: a naive datetime, a year outside 1900–9998, or not a datetime at all.
     """
     if not isinstance(value, datetime):
         raise ValidationError(f"{what} {short(value)} must be a datetime with a timezone")
@@ -75,6 +93,11 @@ def aware(value: object, what: str = "timestamp") -> datetime:
         raise ValidationError(
             f"{what} {value.isoformat()} is naive: attach a timezone, e.g. "
             f"datetime(..., tzinfo=ZoneInfo('Asia/Shanghai'))"
+        )
+    if value.year not in YEARS:
+        raise ValidationError(
+            f"{what} {value.isoformat()} is in the year {value.year}: govpost holds times from "
+            f"{YEARS.start} to {YEARS.stop - 1}; check the clock or the carrier's data"
         )
     return value
 

@@ -25,6 +25,7 @@ from govpost.errors import ValidationError
 
 __all__ = [
     "MAX_DEPTH",
+    "YEARS",
     "ascii_digits",
     "check_depth",
     "check_utf8",
@@ -33,6 +34,10 @@ __all__ = [
 
 #: The deepest nesting of arrays and objects any reader accepts by default.
 MAX_DEPTH = 64
+
+#: The years of every date and timestamp govpost holds: what the wire format writes, and far
+#: enough from the ends of ``datetime`` that converting a time to another zone cannot overflow.
+YEARS = range(1900, 9999)
 
 # Possessive: a 10 MiB string is skipped in one linear pass, without a backtracking stack.
 _JSON_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)

@@ -51,7 +51,7 @@ from typing import Any, Self
 import attrs
 
 from govpost._fields import aware, coerce_enum, short
-from govpost._limits import MAX_DEPTH, check_depth, check_utf8
+from govpost._limits import MAX_DEPTH, YEARS, check_depth, check_utf8
 from govpost.centers import BusinessLine
 from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
 from govpost.money import Money, _to_decimal
@@ -115,7 +115,7 @@ def business_date(value: date | datetime) -> date:
         return aware(value).astimezone(_shanghai()).date()
     if isinstance(value, date):
         return value
-    raise ValidationError(f"{value!r} is not a date or an aware datetime")
+    raise ValidationError(f"{_short(value)} is not a date or an aware datetime")
 
 
 # --- validation helpers ---------------------------------------------------------------------------
@@ -769,6 +769,11 @@ def _day(what: str, value: object) -> date:
         raise ValidationError(
             f"{what} {_short(value)} must be a datetime.date such as date(2018, 6, 1) (a "
             f"business date in Asia/Shanghai), not {type(value).__name__}"
+        )
+    if value.year not in YEARS:
+        raise ValidationError(
+            f"{what} {value} is in the year {value.year}: agreements and rates hold dates from "
+            f"{YEARS.start} to {YEARS.stop - 1}, the years of the wire format"
         )
     return value
 

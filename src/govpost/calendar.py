@@ -75,8 +75,10 @@ def _shanghai() -> ZoneInfo:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    # Junk may be personal data typed into the wrong field: scrubbed, then cut.
+    from govpost._fields import short  # on first error only: keeps `import govpost` light
+
+    return short(value)
 
 
 def _as_date(value: object, name: str) -> date:
@@ -87,7 +89,13 @@ def _as_date(value: object, name: str) -> date:
                 f"{name} {value!r} is a naive datetime; attach a tzinfo, "
                 f"e.g. ZoneInfo('Asia/Shanghai'), or pass a datetime.date"
             )
-        return value.astimezone(_shanghai()).date()
+        try:
+            return value.astimezone(_shanghai()).date()
+        except OverflowError:  # within hours of datetime.min or datetime.max
+            raise ValidationError(
+                f"{name} {value.isoformat()} has no date in Asia/Shanghai: it lies beyond the "
+                f"last (or before the first) day Python's dates hold"
+            ) from None
     if isinstance(value, date):
         return value
     hint = " (parse it first with datetime.date.fromisoformat)" if isinstance(value, str) else ""
@@ -183,7 +191,8 @@ def _schedule_dates(schedule: Mapping[str, object], key: str) -> list[date]:
                 days.append(date.fromisoformat(entry))
             except ValueError:
                 raise ValidationError(
-                    f"schedule @ $.{key}[{i}]: {entry!r} is not a date: write it as YYYY-MM-DD"
+                    f"schedule @ $.{key}[{i}]: {_short(entry)} is not a date: write it as "
+                    f"YYYY-MM-DD"
                 ) from None
         elif isinstance(entry, date) and not isinstance(entry, datetime):
             days.append(entry)

@@ -154,12 +154,9 @@ def _short(value: object) -> str:
     character has none) is shown as ``*``: neither identifier has such characters, and a name
     cannot be recognised otherwise. Cut to 40 characters.
     """
-    from govpost.privacy import scrub  # privacy imports this module
+    from govpost._fields import short  # privacy, which short uses, imports this module
 
-    text = "".join(
-        c if unicodedata.normalize("NFKC", c).isascii() else "*" for c in scrub(repr(value)[:120])
-    )
-    return text if len(text) <= 40 else text[:37] + "..."
+    return "".join(c if unicodedata.normalize("NFKC", c).isascii() else "*" for c in short(value))
 
 
 def _is_digits(text: str) -> bool:

@@ -101,10 +101,9 @@ def _to_decimal(value: object, what: str = "amount") -> Decimal:
 
 def _short(value: object) -> str:
     # Junk in an amount may be personal data typed into the wrong field: scrubbed, then cut.
-    from govpost.privacy import scrub  # on first error only: keeps `import govpost` light
+    from govpost._fields import short  # on first error only: keeps `import govpost` light
 
-    text = scrub(repr(value)[:120])
-    return text if len(text) <= 40 else text[:37] + "..."
+    return short(value)
 
 
 def _currency(value: object) -> str:

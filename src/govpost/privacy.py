@@ -101,14 +101,18 @@ def _mask_run(match: re.Match[str]) -> str:
             i += 1
             continue
         last, start, end, masked = found
+        merged = False
         k = i + 1
         while k <= last:
             later = _number_at(groups, k, check)
             if later is not None and later[0] > last:
-                last, end = later[0], later[2]
-                start = groups[i][0]
-                masked = mask_mobile("".join(g[2] for g in groups[i : last + 1]))
+                last, end, merged = later[0], later[2], True
             k += 1
+        if merged:
+            # Joined once, when the chain is complete: joining at each link was quadratic in
+            # a run of many short groups ("1 1 1 1 ...").
+            start = groups[i][0]
+            masked = mask_mobile("".join(g[2] for g in groups[i : last + 1]))
         pieces.append(text[done:start])
         pieces.append(masked)
         done = end
@@ -124,9 +128,9 @@ def _number_at(
     digits = ""
     identity: tuple[int, int, int, str] | None = None
     for j in range(i, len(groups)):
+        if len(digits) + len(groups[j][2]) > 18:
+            break  # checked before joining: a group may hold a million digits
         digits += groups[j][2]
-        if len(digits) > 18:
-            break
         offset = _national_offset(digits)
         if offset is not None:
             national = digits[offset:]
@@ -143,7 +147,8 @@ def _number_at(
 
 def _position(groups: list[tuple[int, int, str]], i: int, offset: int) -> int:
     """The text position of the ``offset``-th digit counted from group ``i``."""
-    for start, end, _ in groups[i:]:
+    for k in range(i, len(groups)):  # not groups[i:]: a copy of the rest for each number
+        start, end, _ = groups[k]
         if offset < end - start:
             return start + offset
         offset -= end - start

@@ -138,8 +138,12 @@ def _normalise_code(value: object) -> str:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    """How a message shows a bad division code: scrubbed, cut, and with every character that
+    has no ASCII form shown as ``*`` — a code has none, and what was typed instead may be a
+    name or an address (as :mod:`govpost.identifiers` shows a bad tracking number)."""
+    from govpost.identifiers import _short as shown  # loads the scrubber on first error only
+
+    return shown(value)
 
 
 def _known(instance: object, attribute: object, code: str) -> None:
@@ -150,7 +154,7 @@ def _known(instance: object, attribute: object, code: str) -> None:
         )
     if not _CODE.fullmatch(code) or _lookup(code) is None:
         raise ValidationError(
-            f"division code {code!r} is not in the GB/T 2260 table (current or historical): "
+            f"division code {_short(code)} is not in the GB/T 2260 table (current or historical): "
             f"check the code, e.g. '520100' for 贵阳市"
         )
 

@@ -148,7 +148,7 @@ def _shipment_id(instance: object, attribute: object, value: str) -> None:
 def _weight(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(
-            f"weight {value!r} must be an int number of grams (e.g. 250), not "
+            f"weight {short(value)} must be an int number of grams (e.g. 250), not "
             f"{type(value).__name__}; convert kilograms with round(kg * 1000) yourself"
         )
     if value <= 0 or value > MAX_WEIGHT_G:
@@ -160,7 +160,7 @@ def _declared(value: object) -> Money | None:
     if value is None:
         return None
     if not isinstance(value, Money):
-        raise ValidationError(f"declared value {value!r} must be a Money or None")
+        raise ValidationError(f"declared value {short(value)} must be a Money or None")
     if value.amount <= 0:
         raise ValidationError(f"declared value {value} must be positive (or None)")
     return value
@@ -678,7 +678,7 @@ class Shipment:
             )
         for event in events:
             if not isinstance(event, TrackingEvent):
-                raise ValidationError(f"apply() takes TrackingEvent values, not {event!r}")
+                raise ValidationError(f"apply() takes TrackingEvent values, not {short(event)}")
             if event.tracking_number != self.tracking_number:
                 raise ValidationError(
                     f"event {event.event_id!r} is for waybill {event.tracking_number}, not "
@@ -757,7 +757,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def _limit_days(value: object) -> Mapping[Zone, int]:
     if not isinstance(value, Mapping):
         raise ValidationError(
-            f"days {value!r} must map every Zone to working days, e.g. "
+            f"days {short(value)} must map every Zone to working days, e.g. "
             f"{{Zone.SAME_CITY: 1, Zone.IN_PROVINCE: 2, Zone.OUT_OF_PROVINCE: 4}}"
         )
     table: dict[Zone, int] = {}
@@ -765,7 +765,7 @@ def _limit_days(value: object) -> Mapping[Zone, int]:
         zone = coerce_enum(Zone, key)
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
             raise ValidationError(
-                f"time limit {days!r} for {zone.name} must be an int of working days, 0-365"
+                f"time limit {short(days)} for {zone.name} must be an int of working days, 0-365"
             )
         table[zone] = days
     missing = [z.name for z in Zone if z not in table]
@@ -776,7 +776,7 @@ def _limit_days(value: object) -> Mapping[Zone, int]:
 
 def _calendar(value: object) -> WorkCalendar:
     if not isinstance(value, WorkCalendar):
-        raise ValidationError(f"calendar {value!r} must be a WorkCalendar")
+        raise ValidationError(f"calendar {short(value)} must be a WorkCalendar")
     return value
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol, overload
 
 import attrs
 
-from govpost._fields import aware, coerce_enum, division, optional_text, text
+from govpost._fields import aware, coerce_enum, division, optional_text, short, text
 from govpost._limits import check_utf8
 from govpost.errors import CarrierError, UnknownCarrierError, ValidationError
 from govpost.identifiers import TrackingNumber
@@ -58,7 +58,7 @@ class Capability(enum.Enum):
 def _positive_grams(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1_000_000:
         raise ValidationError(
-            f"weight {value!r} must be an int number of grams between 1 and 1,000,000"
+            f"weight {short(value)} must be an int number of grams between 1 and 1,000,000"
         )
     return value
 

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from govpost._fields import short
 from govpost._limits import load_json
 from govpost.calendar import WorkCalendar
 from govpost.carriers._model import (
@@ -63,6 +64,8 @@ from govpost.shipments import ShipmentStatus, TrackingEvent
 
 __all__ = ["SandboxCarrier"]
 
+#: The shortest run from a collection office to the sorting centre.
+_SORTING = timedelta(minutes=30)
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 _S = ShipmentStatus
 
@@ -235,7 +238,7 @@ class SandboxCarrier:
         order = self._orders.get(order_id)
         if order is None:
             raise CarrierError(
-                f"the sandbox has no order {order_id!r}: book it first", code="unknown_order"
+                f"the sandbox has no order {short(order_id)}: book it first", code="unknown_order"
             )
         if order.events and order.events[-1].status is _S.CANCELLED:
             return
@@ -390,15 +393,10 @@ class SandboxCarrier:
         else:
             day = self._add_workdays(day, 1)
             pickup = at(day, 9 + rng.uniform(0, 3))
+        dispatched = pickup + timedelta(minutes=round(rng.uniform(2, 5) * 60))
         events: list[tuple[ShipmentStatus, datetime, str, str, str]] = [
             (_S.PICKED_UP, pickup, "203", f"{here}邮政揽投部", "已收寄"),
-            (
-                _S.IN_TRANSIT,
-                pickup + timedelta(minutes=round(rng.uniform(2, 5) * 60)),
-                "389",
-                f"{here}邮政揽投部",
-                "已发运",
-            ),
+            (_S.IN_TRANSIT, dispatched, "389", f"{here}邮政揽投部", "已发运"),
         ]
         least, most = _TRANSIT[zone]
         delivery_day = self._add_workdays(pickup.date(), rng.randint(least, most))
@@ -406,7 +404,8 @@ class SandboxCarrier:
             events.append(
                 (
                     _S.IN_TRANSIT,
-                    at(pickup.date(), 21 + rng.uniform(0, 2)),
+                    # A late pickup is dispatched late: it reaches the sorting centre after.
+                    max(at(pickup.date(), 21 + rng.uniform(0, 2)), dispatched + _SORTING),
                     "954",
                     f"{here}邮区中心",
                     "到达处理中心",
@@ -498,7 +497,7 @@ def _event_from(item: Mapping[str, Any]) -> TrackingEvent:
     try:
         occurred_at = datetime.fromisoformat(when) if isinstance(when, str) else when
     except ValueError:
-        raise ValidationError(f"occurred_at {when[:40]!r} is not an ISO 8601 time") from None
+        raise ValidationError(f"occurred_at {short(when)} is not an ISO 8601 time") from None
     return TrackingEvent(
         event_id=item["event_id"],
         tracking_number=item["tracking_number"],

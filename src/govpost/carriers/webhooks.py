@@ -107,6 +107,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 import attrs
 
+from govpost._fields import short
 from govpost._limits import ascii_digits
 from govpost.carriers._model import Capability, PushCarrier, TrackingCarrier, pushes_authenticated
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
@@ -246,10 +247,6 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _short(text: str) -> str:
-    return repr(scrub(text[:20]) + ("…" if len(text) > 20 else ""))
-
-
 def _check_size(body: object, limit: int) -> bytes:
     if not isinstance(body, bytes | bytearray):
         raise WebhookVerificationError(
@@ -323,7 +320,7 @@ class WebhookVerifier:
             )
         if not ascii_digits(stamp) or len(stamp) > 12:
             raise WebhookVerificationError(
-                f"refused push: {TIMESTAMP_HEADER} {_short(stamp)} is not Unix seconds "
+                f"refused push: {TIMESTAMP_HEADER} {short(stamp, 24)} is not Unix seconds "
                 f"(ASCII digits only)"
             )
         if len(given) > _MAX_SIGNATURE_HEADER:
@@ -338,7 +335,7 @@ class WebhookVerifier:
         ]
         if not candidates:
             raise WebhookVerificationError(
-                f"refused push: {SIGNATURE_HEADER} {_short(given)} holds no '{_SCHEME}' "
+                f"refused push: {SIGNATURE_HEADER} {short(given, 24)} holds no '{_SCHEME}' "
                 f"signature; sign with govpost.carriers.webhooks.sign_request"
             )
         age = self._clock() - int(stamp)
@@ -842,7 +839,7 @@ class PushInbox:
             _LOG.warning(
                 "%s",
                 scrub(
-                    f"withheld pushed event {event.event_id[:80]!r} ({what} of waybill "
+                    f"withheld pushed event {short(event.event_id, 80)} ({what} of waybill "
                     f"{event.tracking_number} at {event.occurred_at.isoformat()}) from carrier "
                     f"{self.carrier.name!r}: {item.detail}; {suspicion}"
                 ),

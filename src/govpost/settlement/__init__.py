@@ -28,6 +28,21 @@ re-rounded; lump sums, proration and the finance → center split use
     >>> amount_in_words(statement.total)
     '壹拾元陆角叁分'
 
+``settle`` reads :class:`~govpost.shipments.Shipment` values or plain :class:`SettlementRow`
+rows (what a database holds: no ``Shipment`` built), and keeps the statement's lines in
+columns (:class:`StatementLines`) — a few dozen bytes per line; each :class:`StatementLine` is
+built when it is read::
+
+    >>> row = SettlementRow(
+    ...     waybill="A-1", center="GZ-520100", business_line="licence_delivery",
+    ...     direction="outbound_result", origin="520102", destination="520103", weight_g=300,
+    ...     picked_up_at=at,
+    ... )
+    >>> settle(agreement, [row], Period.month(2018, 6)) == statement
+    True
+    >>> statement.lines[0].line_id, len(statement.lines)
+    ('A-1/charge', 1)
+
 :func:`reconcile` checks the carrier's bill (:meth:`CarrierBill.from_csv`, UTF-8 or GBK)
 against a statement and classes every line of both sides. The bill reader is total and
 bounded: any file gives a bill or a :class:`~govpost.errors.DeserializationError` naming the
@@ -38,7 +53,7 @@ line and field, and files over :data:`MAX_BILL_BYTES` or :data:`MAX_BILL_ROWS` a
 
 from __future__ import annotations
 
-from govpost.settlement._engine import prorate, settle, waybill_key
+from govpost.settlement._engine import SettlementRow, prorate, settle, waybill_key
 from govpost.settlement._period import Period
 from govpost.settlement._reconcile import (
     DEFAULT_COLUMNS,
@@ -61,6 +76,7 @@ from govpost.settlement._statement import (
     LumpSumPosition,
     SettlementStatement,
     StatementLine,
+    StatementLines,
     Subtotal,
     split,
 )
@@ -83,8 +99,10 @@ __all__ = [
     "Period",
     "ReconciliationItem",
     "ReconciliationReport",
+    "SettlementRow",
     "SettlementStatement",
     "StatementLine",
+    "StatementLines",
     "Subtotal",
     "amount_in_words",
     "prorate",

@@ -8,7 +8,8 @@ from typing import Any, Self
 
 import attrs
 
-from govpost._fields import coerce_enum
+from govpost._fields import coerce_enum, short
+from govpost._limits import YEARS
 from govpost.agreements import PeriodKind
 from govpost.errors import ValidationError
 
@@ -19,7 +20,12 @@ def _kind(value: object) -> PeriodKind:
 
 def _start(value: object) -> date:
     if not isinstance(value, date) or type(value) is not date:
-        raise ValidationError(f"period start {value!r} must be a datetime.date")
+        raise ValidationError(f"period start {short(value)} must be a datetime.date")
+    if value.year not in YEARS:
+        raise ValidationError(
+            f"period start {value} is in the year {value.year}: periods lie in the years "
+            f"{YEARS.start} to {YEARS.stop - 1}, the years of the wire format"
+        )
     return value
 
 
@@ -68,7 +74,7 @@ class Period:
     def quarter(cls, year: int, quarter: int) -> Self:
         """Quarter 1–4 of ``year``."""
         if isinstance(quarter, bool) or not isinstance(quarter, int) or not 1 <= quarter <= 4:
-            raise ValidationError(f"quarter {quarter!r} must be 1, 2, 3 or 4")
+            raise ValidationError(f"quarter {short(quarter)} must be 1, 2, 3 or 4")
         return cls(kind=PeriodKind.QUARTER, start=_date(year, 3 * quarter - 2))
 
     @classmethod
@@ -86,7 +92,7 @@ class Period:
         match = _PATTERN.fullmatch(text.strip()) if isinstance(text, str) else None
         if match is None:
             raise ValidationError(
-                f"period {text!r} is not like '2018-06' (month), '2018-Q2' (quarter) or '2018'"
+                f"period {short(text)} is not like '2018-06' (month), '2018-Q2' (quarter) or '2018'"
             )
         year = int(match["year"])
         if match["month"]:
@@ -119,6 +125,10 @@ class Period:
         """The period of the same kind that precedes."""
         months = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}[self.kind]
         index = self.start.year * 12 + self.start.month - 1 - months
+        if index < 12 * YEARS.start:
+            raise ValidationError(
+                f"period {self} has no previous period: periods start in the year {YEARS.start}"
+            )
         return Period(kind=self.kind, start=date(index // 12, index % 12 + 1, 1))
 
     def __str__(self) -> str:
@@ -133,8 +143,10 @@ class Period:
 
 
 def _date(year: object, month: int) -> date:
-    if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9998:
-        raise ValidationError(f"year {year!r} must be an int from 1 to 9998")
+    if isinstance(year, bool) or not isinstance(year, int) or year not in YEARS:
+        raise ValidationError(
+            f"year {short(year)} must be an int from {YEARS.start} to {YEARS.stop - 1}"
+        )
     if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-        raise ValidationError(f"month {month!r} must be an int from 1 to 12")
+        raise ValidationError(f"month {short(month)} must be an int from 1 to 12")
     return date(year, month, 1)

@@ -101,8 +101,12 @@ _ZONES: dict[str, Zone] = {**{z.value: z for z in Zone}, **{z.label: z for z in 
 
 
 def _short(value: object) -> str:
-    """A bill's cell for an error message: personal numbers masked, cut short."""
-    return short(scrub(value) if isinstance(value, str) else value)
+    """A bill's cell for an error message: personal numbers masked, cut short.
+
+    Only the head of the cell is scrubbed (:func:`~govpost._fields.short`): a cell may hold
+    128 KiB, and a message shows 40 characters.
+    """
+    return short(value)
 
 
 def _optional_zone(value: object) -> Zone | None:
@@ -346,18 +350,19 @@ class CarrierBill:
             LineKind.CREDIT: FeeType.CREDIT,
             LineKind.LUMP_SUM: FeeType.LUMP_SUM,
         }
+        lines = statement._columns  # read from the columns: no StatementLine is built
         rows = tuple(
             BillRow(
                 line_no=i + 2,
-                waybill=line.waybill,
-                pickup_date=line.day,
-                weight_g=line.weight_g or None,
-                destination=line.destination,
+                waybill=waybill,
+                pickup_date=day,
+                weight_g=weight or None,
+                destination=destination,
                 zone=None,
-                fee_type=kinds.get(line.kind, FeeType.POSTAGE),
-                amount=line.amount,
+                fee_type=kinds.get(kind, FeeType.POSTAGE),
+                amount=lines._amount(i),
             )
-            for i, line in enumerate(statement.lines)
+            for i, (waybill, kind, _, destination, weight, day, _, _, _) in enumerate(lines._rows())
         )
         return cls(rows=rows, currency=statement.currency)
 
@@ -444,7 +449,9 @@ def _columns(header: list[str], given: Mapping[str, str], source: str) -> dict[s
 
 def _listing(names: list[str]) -> str:
     """Header names for a message, personal numbers masked, cut at 200 characters."""
-    text = scrub(", ".join(names))
+    # Scrubbing never shrinks text below a quarter: the first 1,000 characters hold every
+    # number that could show in the first 200.
+    text = scrub(", ".join(names)[:1000])
     return text if len(text) <= 200 else text[:197] + "..."
 
 
@@ -791,9 +798,11 @@ def reconcile(statement: SettlementStatement, bill: CarrierBill) -> Reconciliati
             f"{statement.currency}: read the bill with currency={statement.currency!r}"
         )
     zero = Money.zero(statement.currency)
-    ours: dict[tuple[str, str], StatementLine] = {}
-    for statement_line in statement.lines:
-        ours[(statement_line.waybill or "", _ENTRY_OF_LINE[statement_line.kind])] = statement_line
+    # Our side is read from the statement's columns; a line is built only to be compared.
+    lines = statement._columns
+    ours: dict[tuple[str, str], int] = {}
+    for position, (waybill, line_kind) in enumerate(lines._keys()):
+        ours[(waybill or "", _ENTRY_OF_LINE[line_kind])] = position
     items: list[ReconciliationItem] = []
     groups: dict[tuple[str, str], list[BillRow]] = {}
     seen: set[tuple[str, FeeType]] = set()
@@ -818,14 +827,14 @@ def reconcile(statement: SettlementStatement, bill: CarrierBill) -> Reconciliati
         groups.setdefault((waybill, _ENTRY_OF_FEE[row.fee_type]), []).append(row)
     period = statement.period
     for key in sorted(set(ours) | set(groups)):
-        line = ours.get(key)
+        index = ours.get(key)
         rows = groups.get(key, [])
-        mine = None if line is None else line.amount
+        mine = None if index is None else lines._amount(index)
         theirs = None if not rows else sum((r.amount for r in rows), zero)
         difference = (theirs or zero) - (mine or zero)
         outside = [r for r in rows if not period.contains(r.pickup_date)]
         kind, detail = Discrepancy.MATCHED, ""
-        if line is None:
+        if index is None:
             if outside:
                 kind = Discrepancy.PERIOD_MISMATCH
                 detail = (
@@ -836,7 +845,7 @@ def reconcile(statement: SettlementStatement, bill: CarrierBill) -> Reconciliati
         elif not rows:
             kind, detail = Discrepancy.MISSING_IN_BILL, "not on the bill"
         else:
-            kind, detail = _compare(line, rows, outside, difference, zero, str(period))
+            kind, detail = _compare(lines[index], rows, outside, difference, zero, str(period))
         items.append(
             ReconciliationItem(
                 kind=kind,
@@ -845,7 +854,7 @@ def reconcile(statement: SettlementStatement, bill: CarrierBill) -> Reconciliati
                 ours=mine,
                 bill=theirs,
                 difference=difference,
-                line_ids=() if line is None else (line.line_id,),
+                line_ids=() if index is None else (lines._line_id(index),),
                 bill_lines=tuple(r.line_no for r in rows),
                 detail=detail,
             )

@@ -1,14 +1,24 @@
-"""The settlement statement and its documents (private: use govpost.settlement)."""
+"""The settlement statement and its documents (private: use govpost.settlement).
+
+A statement keeps its lines in columns (:class:`StatementLines`): integer fen, small integer keys
+into short tables of the few distinct centers, business lines, zones, destinations and fee
+breakdowns of a period, and the waybills as one string. A :class:`StatementLine` is built only
+when one is read; totals, subtotals, CSV, tables and reconciliation read the columns.
+"""
 
 from __future__ import annotations
 
 import csv
 import enum
 import io
+import operator
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import accumulate, chain, compress, count, repeat
+from typing import Any, overload
 
 import attrs
 
@@ -56,7 +66,14 @@ _KIND_LABELS = {
 }
 
 
-@attrs.frozen
+def _explain(breakdown: FeeBreakdown | None, weight_g: int, refers_to: str | None) -> str:
+    if breakdown is None:
+        return ""
+    text = breakdown.explain(weight_g)
+    return f"冲销 credit of {refers_to}: -({text})" if refers_to else text
+
+
+@attrs.frozen(kw_only=True)
 class StatementLine:
     """One line of a statement.
 
@@ -77,6 +94,9 @@ class StatementLine:
         refers_to: for a credit, the :attr:`line_id` of the line it negates.
 
     .. versionadded:: 0.1.0
+
+    .. versionchanged:: 0.2.0
+       Keyword-only: build it as ``StatementLine(waybill=..., kind=..., ...)``.
     """
 
     waybill: str | None
@@ -99,10 +119,7 @@ class StatementLine:
 
     def explain(self) -> str:
         """How the amount was computed, in one line (empty for covered and lump-sum lines)."""
-        if self.breakdown is None:
-            return ""
-        text = self.breakdown.explain(self.weight_g)
-        return f"冲销 credit of {self.refers_to}: -({text})" if self.refers_to else text
+        return _explain(self.breakdown, self.weight_g, self.refers_to)
 
     def surcharge(self, kind: SurchargeKind) -> Money:
         """The surcharge of one kind included in this line (negated on a credit)."""
@@ -110,6 +127,490 @@ class StatementLine:
             return Money.zero(self.amount.currency)
         amount = self.breakdown.surcharge(kind)
         return -amount if self.kind is LineKind.CREDIT else amount
+
+
+# --- columns ----------------------------------------------------------------------------------------
+
+#: Line kinds by their key in a kind column: the enum's order.
+_KINDS: tuple[LineKind, ...] = tuple(LineKind)
+_KIND_KEYS = {kind: key for key, kind in enumerate(_KINDS)}
+
+#: Array typecodes from the narrowest, with the ints each holds (sizes are the platform's).
+_RANGES = tuple(
+    (code, low, high)
+    for code in "BbHhIiQq"
+    for bits in (8 * array(code).itemsize,)
+    for low, high in (
+        (0, (1 << bits) - 1) if code.isupper() else (-(1 << bits - 1), (1 << bits - 1) - 1),
+    )
+)
+
+
+def int_column(
+    values: Iterable[int], low: int | None = None, high: int | None = None
+) -> array[int]:
+    """``values`` in the narrowest array that holds every int from ``low`` to ``high``.
+
+    Without bounds, ``values`` are read twice to find them (pass a sequence then).
+    """
+    if low is None or high is None:
+        items = values if isinstance(values, Sequence | array) else list(values)
+        low, high = (min(items), max(items)) if len(items) else (0, 0)
+        values = items
+    for code, smallest, largest in _RANGES:
+        if smallest <= low and high <= largest:
+            return array(code, values)
+    raise ValidationError(f"an int from {low} to {high} is beyond what a statement column holds")
+
+
+class Text:
+    """A column of strings (or ``None``) kept as one string (private).
+
+    Strings of one width (waybill numbers usually are) are found by their index alone; others
+    by the end offset of each.
+    """
+
+    __slots__ = ("ends", "nones", "text", "width")
+
+    def __init__(self, values: Sequence[str], nones: frozenset[int] = frozenset()) -> None:
+        """``values`` in order; the indices in ``nones`` are ``None`` (their value is ``""``)."""
+        self.nones = nones
+        self.text = "".join(values)
+        self.width: int | None = None
+        self.ends: array[int] | None = None
+        lengths = set(map(len, values))
+        if nones:
+            lengths.discard(0)
+        count = len(values)
+        if (
+            len(lengths) == 1
+            and 0 not in lengths
+            and values.count("") == len(nones)
+            # None as blanks of the width: only at the end, where they shift nothing
+            and (not nones or min(nones) == count - len(nones))
+        ):
+            self.width = lengths.pop()
+            self.text += " " * (self.width * len(nones))
+        else:
+            self.ends = array(typecode(len(self.text)), accumulate(map(len, values)))
+
+    def __len__(self) -> int:
+        if self.ends is not None:
+            return len(self.ends)
+        return len(self.text) // self.width if self.width else 0
+
+    def get(self, index: int) -> str | None:
+        if index in self.nones:
+            return None
+        if self.ends is None:
+            assert self.width is not None
+            return self.text[index * self.width : (index + 1) * self.width]
+        ends = self.ends
+        return self.text[ends[index - 1] if index else 0 : ends[index]]
+
+    def values(self) -> list[str | None]:
+        """Every value, in order."""
+        if self.ends is None:
+            assert self.width is not None
+            width, size = self.width, len(self.text)
+            starts: Iterable[int] = range(0, size, width)
+            ends: Iterable[int] = range(width, size + width, width)
+        else:
+            starts, ends = chain((0,), self.ends), self.ends
+        out: list[str | None] = list(map(self.text.__getitem__, map(slice, starts, ends)))
+        for index in self.nones:
+            out[index] = None
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Text):
+            return NotImplemented
+        return (
+            self.text == other.text
+            and self.width == other.width
+            and self.ends == other.ends
+            and self.nones == other.nones
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def typecode(largest: int) -> str:
+    return next(code for code, low, high in _RANGES if low == 0 and largest <= high)
+
+
+def take(order: Sequence[int], column: Sequence[Any]) -> tuple[Any, ...]:
+    """``column`` in ``order``: ``tuple(column[i] for i in order)``, at C speed."""
+    if len(order) > 1:
+        return operator.itemgetter(*order)(column)  # type: ignore[no-any-return]
+    return tuple(column[i] for i in order)
+
+
+def _same_keyed(
+    table: Sequence[Hashable],
+    keys: Sequence[int],
+    other: Sequence[Hashable],
+    other_keys: Sequence[int],
+) -> bool:
+    """Whether two keyed columns hold the same values, whatever keys their tables use."""
+    if table == other and keys == other_keys:
+        return True
+    canonical: dict[Hashable, int] = {}
+    mine = [canonical.setdefault(value, len(canonical)) for value in table]
+    theirs = [canonical.setdefault(value, len(canonical)) for value in other]
+    return list(map(mine.__getitem__, keys)) == list(map(theirs.__getitem__, other_keys))
+
+
+Group = tuple[str | None, BusinessLine | None, Zone | None]
+
+
+class StatementLines(Sequence[StatementLine]):
+    """The lines of a :class:`SettlementStatement`, a read-only sequence kept in columns.
+
+    It holds what a million lines say in a few dozen bytes each: the amount in integer fen,
+    small keys into tables of the period's few distinct centers, business lines, zones,
+    destinations and fee breakdowns, and the waybills as one string. Reading a line (by index,
+    slice or iteration) builds its :class:`StatementLine`; nothing is kept, so iterating twice
+    builds the lines twice. Two sequences are equal when their lines are, and a sequence equals
+    a tuple or list of the same lines.
+
+    >>> lines = StatementLines([StatementLine(
+    ...     waybill="GP-1", shipment_id="GP-1", kind=LineKind.CHARGE, center="GZ-520100",
+    ...     business_line=BusinessLine.LICENCE_DELIVERY, zone=Zone.SAME_CITY,
+    ...     destination="520103", weight_g=300, day=date(2018, 6, 3), amount=Money("8.00"))])
+    >>> len(lines), lines[0].line_id, lines[0].amount
+    (1, 'GP-1/charge', Money('8.00', 'CNY'))
+
+    Raises:
+        ValidationError: built from something other than :class:`StatementLine` values, or
+            lines whose amounts are not whole fen or not all in one currency.
+
+    .. versionadded:: 0.2.0
+    """
+
+    __slots__ = (
+        "_breakdown_keys",
+        "_breakdowns",
+        "_cache",
+        "_currency",
+        "_day0",
+        "_days",
+        "_destination_keys",
+        "_destinations",
+        "_fen",
+        "_group_keys",
+        "_groups",
+        "_ids",
+        "_kinds",
+        "_refers",
+        "_waybills",
+        "_weights",
+    )
+
+    _waybills: Text
+    _ids: Text | None
+    _kinds: bytes
+    _groups: tuple[Group, ...]
+    _group_keys: array[int]
+    _destinations: tuple[str | None, ...]
+    _destination_keys: array[int]
+    _weights: array[int]
+    _day0: int
+    _days: array[int]
+    _currency: str
+    _fen: array[int]
+    _breakdowns: tuple[FeeBreakdown | None, ...]
+    _breakdown_keys: array[int]
+    _refers: dict[int, str]
+    _cache: dict[str, Any]
+
+    def __init__(self, lines: Iterable[StatementLine] = ()) -> None:
+        items = list(lines)
+        for index, line in enumerate(items):
+            if not isinstance(line, StatementLine):
+                raise ValidationError(
+                    f"statement lines must be StatementLine values; item {index} is "
+                    f"{type(line).__name__}"
+                )
+        try:
+            self._read(items)
+        except ValidationError:
+            raise
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"statement lines hold a value their fields do not take ({exc}): build each "
+                f"StatementLine with the types it declares (amount a Money, day a date, ...)"
+            ) from exc
+
+    def _read(self, items: list[StatementLine]) -> None:
+        currencies = {line.amount.currency for line in items}
+        if len(currencies) > 1:
+            raise ValidationError(
+                f"statement lines are in one currency, not {', '.join(sorted(currencies))}"
+            )
+        groups: dict[Group, int] = {}
+        destinations: dict[str | None, int] = {}
+        breakdowns: dict[FeeBreakdown | None, int] = {None: 0}
+        days = [line.day.toordinal() for line in items]
+        day0 = min(days, default=0)
+        self._set(
+            waybills=Text(
+                [line.waybill or "" for line in items],
+                frozenset(i for i, line in enumerate(items) if line.waybill is None),
+            ),
+            ids=Text(
+                [line.shipment_id or "" for line in items],
+                frozenset(i for i, line in enumerate(items) if line.shipment_id is None),
+            ),
+            kinds=bytes(_KIND_KEYS[line.kind] for line in items),
+            groups=groups,
+            group_keys=int_column(
+                [
+                    groups.setdefault((line.center, line.business_line, line.zone), len(groups))
+                    for line in items
+                ]
+            ),
+            destinations=destinations,
+            destination_keys=int_column(
+                [destinations.setdefault(line.destination, len(destinations)) for line in items]
+            ),
+            weights=int_column([line.weight_g for line in items]),
+            day0=day0,
+            days=int_column([day - day0 for day in days]),
+            currency=currencies.pop() if currencies else "CNY",
+            fen=int_column(list(map(_fen, items, count()))),
+            breakdowns=breakdowns,
+            breakdown_keys=int_column(
+                [breakdowns.setdefault(line.breakdown, len(breakdowns)) for line in items]
+            ),
+            refers={
+                i: line.refers_to for i, line in enumerate(items) if line.refers_to is not None
+            },
+        )
+
+    @classmethod
+    def _of(cls, **columns: Any) -> StatementLines:
+        """Lines from columns the engine has built (see :meth:`_set`)."""
+        lines = cls.__new__(cls)
+        lines._set(**columns)
+        return lines
+
+    def _set(
+        self,
+        *,
+        waybills: Text,
+        ids: Text | None,
+        kinds: bytes,
+        groups: Iterable[Group],
+        group_keys: array[int],
+        destinations: Iterable[str | None],
+        destination_keys: array[int],
+        weights: array[int],
+        day0: int,
+        days: array[int],
+        currency: str,
+        fen: array[int],
+        breakdowns: Iterable[FeeBreakdown | None],
+        breakdown_keys: array[int],
+        refers: dict[int, str],
+    ) -> None:
+        n = len(waybills)
+        columns = (ids, kinds, group_keys, destination_keys, weights, days, fen, breakdown_keys)
+        if any(column is not None and len(column) != n for column in columns):
+            raise ValidationError("statement columns differ in length")  # a bug, never input
+        self._waybills = waybills
+        # Shipment ids are the waybills unless the shipments had tracking numbers.
+        self._ids = None if ids is None or ids == waybills else ids
+        self._kinds = kinds
+        self._groups = tuple(groups)
+        self._group_keys = group_keys
+        self._destinations = tuple(destinations)
+        self._destination_keys = destination_keys
+        self._weights = weights
+        self._day0 = day0
+        self._days = days
+        self._currency = currency
+        self._fen = fen
+        self._breakdowns = tuple(breakdowns)
+        self._breakdown_keys = breakdown_keys
+        self._refers = refers
+        self._cache = {}
+
+    # -- the sequence ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    @overload
+    def __getitem__(self, index: int) -> StatementLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[StatementLine, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> StatementLine | tuple[StatementLine, ...]:
+        if isinstance(index, slice):
+            return tuple(map(self._line, range(*index.indices(len(self)))))
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"statement line {index} out of range ({n} lines)")
+        return self._line(index % n)
+
+    def __iter__(self) -> Iterator[StatementLine]:
+        return map(self._line, range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StatementLines):
+            return self._same(other)
+        if isinstance(other, tuple | list):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((len(self), self._waybills.text, self._kinds, sum(self._fen)))
+
+    def __repr__(self) -> str:
+        return f"<StatementLines: {len(self)} lines>"
+
+    def _same(self, other: StatementLines) -> bool:
+        if len(self) != len(other):
+            return False
+        if not len(self):
+            return True
+        mine_ids = self._waybills if self._ids is None else self._ids
+        their_ids = other._waybills if other._ids is None else other._ids
+        return (
+            self._kinds == other._kinds
+            and self._fen == other._fen
+            and self._currency == other._currency
+            and self._weights == other._weights
+            and self._waybills == other._waybills
+            and mine_ids == their_ids
+            and self._refers == other._refers
+            and (
+                (self._day0 == other._day0 and self._days == other._days)
+                or list(map(self._day0.__add__, self._days))
+                == list(map(other._day0.__add__, other._days))
+            )
+            and _same_keyed(self._groups, self._group_keys, other._groups, other._group_keys)
+            and _same_keyed(
+                self._destinations,
+                self._destination_keys,
+                other._destinations,
+                other._destination_keys,
+            )
+            and _same_keyed(
+                self._breakdowns, self._breakdown_keys, other._breakdowns, other._breakdown_keys
+            )
+        )
+
+    # -- reading the columns ---------------------------------------------------------------------
+
+    def _money(self, fen: int) -> Money:
+        amounts: dict[int, Money] = self._cache.setdefault("money", {})
+        money = amounts.get(fen)
+        if money is None:
+            money = amounts[fen] = Money.from_fen(fen, self._currency)
+        return money
+
+    def _date(self, offset: int) -> date:
+        days: dict[int, date] = self._cache.setdefault("days", {})
+        day = days.get(offset)
+        if day is None:
+            day = days[offset] = date.fromordinal(self._day0 + offset)
+        return day
+
+    def _line(self, index: int) -> StatementLine:
+        center, business_line, zone = self._groups[self._group_keys[index]]
+        return StatementLine(
+            waybill=self._waybills.get(index),
+            shipment_id=(self._waybills if self._ids is None else self._ids).get(index),
+            kind=_KINDS[self._kinds[index]],
+            center=center,
+            business_line=business_line,
+            zone=zone,
+            destination=self._destinations[self._destination_keys[index]],
+            weight_g=self._weights[index],
+            day=self._date(self._days[index]),
+            amount=self._money(self._fen[index]),
+            breakdown=self._breakdowns[self._breakdown_keys[index]],
+            refers_to=self._refers.get(index),
+        )
+
+    def _kinds_of(self) -> Iterator[LineKind]:
+        return map(_KINDS.__getitem__, self._kinds)
+
+    def _waybill_values(self) -> list[str | None]:
+        return self._waybills.values()
+
+    def _keys(self) -> Iterator[tuple[str | None, LineKind]]:
+        """``(waybill, kind)`` of every line, in order."""
+        return zip(self._waybill_values(), self._kinds_of(), strict=True)
+
+    def _amount(self, index: int) -> Money:
+        return self._money(self._fen[index])
+
+    def _line_id(self, index: int) -> str:
+        kind, waybill = _KINDS[self._kinds[index]], self._waybills.get(index)
+        return kind.value if waybill is None else f"{waybill}/{kind.value}"
+
+    def _indices(self, kind: LineKind) -> Iterator[int]:
+        """The indices of the lines of one kind, in order."""
+        return compress(count(), map(_KIND_KEYS[kind].__eq__, self._kinds))
+
+    def _find(self, line_id: str) -> int | None:
+        """The index of the line with this line id (an index built on the first call)."""
+        index: dict[str, int] | None = self._cache.get("index")
+        if index is None:
+            index = self._cache["index"] = {
+                kind.value if waybill is None else f"{waybill}/{kind.value}": i
+                for i, (waybill, kind) in enumerate(self._keys())
+            }
+        return index.get(line_id)
+
+    def _rows(
+        self,
+    ) -> Iterator[
+        tuple[
+            str | None, LineKind, Group, str | None, int, date, int, FeeBreakdown | None, str | None
+        ]
+    ]:
+        """``(waybill, kind, (center, business line, zone), destination, weight, day, fen,
+        breakdown, refers_to)`` of every line, in order, without building lines."""
+        refers = self._refers
+        return zip(
+            self._waybill_values(),
+            self._kinds_of(),
+            map(self._groups.__getitem__, self._group_keys),
+            map(self._destinations.__getitem__, self._destination_keys),
+            self._weights,
+            map(self._date, self._days),
+            self._fen,
+            map(self._breakdowns.__getitem__, self._breakdown_keys),
+            map(refers.get, range(len(self))) if refers else repeat(None, len(self)),
+            strict=True,
+        )
+
+
+def _fen(line: StatementLine, index: int) -> int:
+    try:
+        return line.amount.fen
+    except ValidationError:
+        raise ValidationError(
+            f"statement line {index} ({line.line_id}) has the amount {line.amount}, not a whole "
+            f"number of fen: a line is rounded to the fen once (Money.rounded())"
+        ) from None
+
+
+def _statement_lines(lines: Iterable[StatementLine]) -> StatementLines:
+    return lines if isinstance(lines, StatementLines) else StatementLines(lines)
+
+
+def fen_text(fen: int) -> str:
+    """An amount in fen as the wire format writes it: ``1250`` → ``"12.50"``."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan}.{cents:02d}"
 
 
 @attrs.frozen(kw_only=True)
@@ -225,23 +726,30 @@ def split(amount: Money, weights: Mapping[str, int | Decimal]) -> tuple[CenterSh
     """Split ``amount`` across keys (centers) in proportion to ``weights``, exactly.
 
     The finance → center leg (划款): a province-level lump sum or budget is split with
-    :func:`~govpost.money.allocate`, in the order of the sorted keys, so the shares add up to
-    ``amount`` exactly.
+    :func:`~govpost.money.allocate`, so the shares add up to ``amount`` exactly. The shares come
+    in the order of ``weights`` (a ``dict`` keeps the order you wrote it in), and, as with
+    ``allocate``, a fen left over by a tie goes to the key listed first: list the keys in the
+    order that should win ties.
 
     Raises:
         ValidationError: no weights, a negative weight, all weights zero, or fractions of a fen.
 
-    >>> [s.amount for s in split(Money("100.00"), {"GZ-2": 1, "GZ-1": 2})]
-    [Money('66.67', 'CNY'), Money('33.33', 'CNY')]
+    >>> [(s.center, s.amount) for s in split(Money("100.00"), {"GZ-2": 1, "GZ-1": 2})]
+    [('GZ-2', Money('33.33', 'CNY')), ('GZ-1', Money('66.67', 'CNY'))]
+    >>> [s.amount for s in split(Money("0.01"), {"GZ-2": 1, "GZ-1": 1})]  # the tie: GZ-2 first
+    [Money('0.01', 'CNY'), Money('0.00', 'CNY')]
 
     .. versionadded:: 0.1.0
+
+    .. versionchanged:: 0.2.0
+       Shares follow the order of ``weights``, which decides ties, instead of sorted keys.
     """
     if not isinstance(weights, Mapping) or not all(isinstance(k, str) for k in weights):
         raise ValidationError(
             f"weights must map center codes to weights, e.g. {{'GZ-520100': 3}}, not "
             f"{type(weights).__name__}"
         )
-    keys = sorted(weights)
+    keys = list(weights)
     if not keys:
         raise ValidationError(f"cannot split {amount} across no centers: give at least one weight")
     shares = allocate(amount, [weights[k] for k in keys])
@@ -269,7 +777,9 @@ class SettlementStatement:
         period: the period settled.
         mode: ``"per_piece"`` or ``"lump_sum"``.
         currency: the currency of every amount.
-        lines: the lines, sorted by date, waybill and kind (the lump-sum line last).
+        lines: the lines, sorted by date, waybill and kind (the lump-sum line last), as
+            :class:`StatementLines`, a sequence kept in columns (give any sequence of
+            :class:`StatementLine` when building a statement yourself).
         pieces: pieces picked up in the period under the agreement.
         total: the sum of the lines.
         by_center: subtotals per center code, in code order.
@@ -281,6 +791,10 @@ class SettlementStatement:
         excluded: shipments read but not billed, by reason.
 
     .. versionadded:: 0.1.0
+
+    .. versionchanged:: 0.2.0
+       ``lines`` is a :class:`StatementLines` sequence (it was a tuple); the digest behind
+       ``statement_id`` is computed from the columns, so ids differ from 0.1's.
     """
 
     statement_id: str
@@ -290,7 +804,7 @@ class SettlementStatement:
     period: Period
     mode: str
     currency: str
-    lines: tuple[StatementLine, ...]
+    lines: Sequence[StatementLine] = attrs.field(converter=_statement_lines)
     pieces: int
     total: Money
     by_center: tuple[Subtotal, ...]
@@ -301,14 +815,23 @@ class SettlementStatement:
     excluded: Exclusions = Exclusions()
 
     @property
+    def _columns(self) -> StatementLines:
+        lines = self.lines
+        assert isinstance(lines, StatementLines)  # the converter made it so
+        return lines
+
+    @property
     def credits(self) -> tuple[StatementLine, ...]:
         """The credit lines (each negates the line it refers to)."""
-        return tuple(line for line in self.lines if line.kind is LineKind.CREDIT)
+        lines = self._columns
+        return tuple(map(lines._line, lines._indices(LineKind.CREDIT)))
 
     @property
     def charges(self) -> tuple[StatementLine, ...]:
         """Every line that is not a credit."""
-        return tuple(line for line in self.lines if line.kind is not LineKind.CREDIT)
+        lines = self._columns
+        credit = _KIND_KEYS[LineKind.CREDIT]
+        return tuple(map(lines._line, compress(count(), map(credit.__ne__, lines._kinds))))
 
     def line(self, line_id: str) -> StatementLine:
         """The line with this :attr:`StatementLine.line_id`.
@@ -316,10 +839,10 @@ class SettlementStatement:
         Raises:
             KeyError: no such line.
         """
-        for line in self.lines:
-            if line.line_id == line_id:
-                return line
-        raise KeyError(line_id)
+        index = self._columns._find(line_id)
+        if index is None:
+            raise KeyError(line_id)
+        return self._columns._line(index)
 
     def center_split(
         self, weights: Mapping[str, int | Decimal] | None = None
@@ -327,8 +850,9 @@ class SettlementStatement:
         """The finance → center leg: the total split across centers, summing to it exactly.
 
         Args:
-            weights: a stated key (e.g. each center's population served); by default each
-                center's pieces on this statement.
+            weights: a stated key (e.g. each center's population served), in the order that
+                should win ties (see :func:`split`); by default each center's pieces on this
+                statement, in center code order.
 
         Raises:
             ValidationError: no center has a weight (e.g. no piece was sent and no key given).
@@ -360,33 +884,62 @@ class SettlementStatement:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(_CSV_COLUMNS)
-        for line in self.lines:
+        currency = self._columns._currency
+        for (
+            waybill,
+            kind,
+            group,
+            destination,
+            weight,
+            day,
+            fen,
+            breakdown,
+            refers,
+        ) in self._columns._rows():
+            center, business_line, zone = group
             writer.writerow(
                 [
-                    line.line_id,
-                    line.waybill or "",
-                    line.kind.value,
-                    line.center or "",
-                    line.business_line.value if line.business_line else "",
-                    line.zone.value if line.zone else "",
-                    line.destination or "",
-                    line.weight_g,
-                    line.day.isoformat(),
-                    line.amount.to_str(),
-                    line.amount.currency,
-                    line.refers_to or "",
-                    line.explain(),
+                    kind.value if waybill is None else f"{waybill}/{kind.value}",
+                    waybill or "",
+                    kind.value,
+                    center or "",
+                    business_line.value if business_line else "",
+                    zone.value if zone else "",
+                    destination or "",
+                    weight,
+                    day.isoformat(),
+                    fen_text(fen),
+                    currency,
+                    refers or "",
+                    _explain(breakdown, weight, refers),
                 ]
             )
         return out.getvalue()
 
-    def to_table(self, *, max_lines: int | None = 50) -> str:
+    def to_table(self, *, max_lines: int | None = None) -> str:
         """A human-readable statement; subtotals and total also in capital numerals (大写金额).
 
+        Every line is printed unless ``max_lines`` asks for fewer: then the first
+        ``max_lines`` lines are printed, and a line says how many were left out and how to see
+        them. The lump-sum line, the subtotals and the summary are always printed, and the
+        totals always cover every line.
+
         Args:
-            max_lines: print at most this many lines (``None`` for all); totals always cover
-                every line.
+            max_lines: print at most this many of the lines (the lump-sum line aside);
+                ``None``, the default, prints them all.
+
+        Raises:
+            ValidationError: ``max_lines`` is not ``None`` or an int of at least 0.
+
+        .. versionchanged:: 0.2.0
+           Prints every line by default (it stopped at 50), and never hides the lump sum.
         """
+        if max_lines is not None and (
+            isinstance(max_lines, bool) or not isinstance(max_lines, int) or max_lines < 0
+        ):
+            raise ValidationError(
+                f"max_lines {max_lines!r} must be None (all lines) or an int >= 0"
+            )
         head = [
             f"结算单 Settlement statement {self.statement_id}",
             f"协议 Agreement: {self.agreement_id} ({self.agreement_reference}), "
@@ -395,23 +948,35 @@ class SettlementStatement:
             f"结算方式 Mode: {'计件 per piece' if self.mode == 'per_piece' else '包干 lump sum'}",
             "",
         ]
-        shown = self.lines if max_lines is None else self.lines[:max_lines]
-        rows = [
-            [
-                line.waybill or "—",
-                line.kind.label,
-                line.center or "",
-                line.zone.label if line.zone else "",
-                str(line.weight_g) if line.weight_g else "",
-                line.day.isoformat(),
-                line.amount.to_str(),
+        rows: list[list[str]] = []
+        kept: list[list[str]] = []  # lump-sum lines past the limit: shown all the same
+        left_out = 0
+        for waybill, kind, group, _, weight, day, fen, _, _ in self._columns._rows():
+            zone = group[2]
+            row = [
+                waybill or "—",
+                kind.label,
+                group[0] or "",
+                zone.label if zone else "",
+                str(weight) if weight else "",
+                day.isoformat(),
+                fen_text(fen),
             ]
-            for line in shown
-        ]
-        body = render_table(["运单 Waybill", "类别", "中心", "区域", "克", "日期", "金额"], rows)
-        more = len(self.lines) - len(shown)
-        if more:
-            body += f"\n… {more} more lines (see to_csv())"
+            if max_lines is None or len(rows) < max_lines:
+                rows.append(row)
+            elif kind is LineKind.LUMP_SUM:
+                kept.append(row)
+            else:
+                left_out += 1
+        body = render_table(
+            ["运单 Waybill", "类别", "中心", "区域", "克", "日期", "金额"], [*rows, *kept]
+        )
+        if left_out:
+            body += (
+                f"\n… {left_out} of {len(self.lines)} lines not shown (max_lines={max_lines}): "
+                f"call to_table() without max_lines to print every line, or to_csv() for all "
+                f"of them with their explanations"
+            )
         parts = [*head, body, ""]
         for title, subtotals in (
             ("按中心 By center", self.by_center),

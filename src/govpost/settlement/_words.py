@@ -7,7 +7,7 @@ from govpost.money import Money
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _PLACES = ("", "拾", "佰", "仟")
-_GROUPS = ("", "万", "亿", "万亿")
+_YI = 10**8
 
 
 def _group(value: int) -> str:
@@ -26,25 +26,29 @@ def _group(value: int) -> str:
     return "".join(out)
 
 
+def _below_yi(value: int) -> str:
+    """A number 1..10^8 - 1: 万 groups, one 零 for any run of zeros between them."""
+    high, low = divmod(value, 10000)
+    if not high:
+        return _group(low)
+    text = _group(high) + "万"
+    if low:
+        text += ("零" if low < 1000 else "") + _group(low)
+    return text
+
+
 def _integer(value: int) -> str:
-    groups: list[int] = []
-    while value:
-        groups.append(value % 10000)
-        value //= 10000
-    if len(groups) > len(_GROUPS):
+    """A positive number: the part above 亿 is itself a number of 亿 (so 亿 never repeats:
+    壹万零壹亿, not 壹万亿零壹亿), the rest below it, with 零 for any zeros between."""
+    if value >= 10**16:
         raise ValidationError("amount is too large to write in capital numerals (at most 10^16)")
-    out: list[str] = []
-    pending_zero = False
-    for index in range(len(groups) - 1, -1, -1):
-        group = groups[index]
-        if group == 0:
-            pending_zero = bool(out)
-            continue
-        if out and (pending_zero or group < 1000):
-            out.append("零")
-        out.append(_group(group) + _GROUPS[index])
-        pending_zero = False
-    return "".join(out)
+    high, low = divmod(value, _YI)
+    if not high:
+        return _below_yi(low)
+    text = _below_yi(high) + "亿"
+    if low:
+        text += ("零" if low < 10**7 else "") + _below_yi(low)
+    return text
 
 
 def amount_in_words(amount: Money) -> str:
@@ -53,8 +57,9 @@ def amount_in_words(amount: Money) -> str:
     The rules of the payment-settlement measures (《支付结算办法》): ``元`` after the yuan,
     ``整`` when there are no fen (and no jiao), one ``零`` for any run of zeros inside the
     number, ``零`` between yuan and fen when the jiao is zero, ``拾`` always preceded by its
-    digit (壹拾). An amount below one yuan starts at its jiao or fen; a negative amount is
-    prefixed with ``负``.
+    digit (壹拾). From 10^8 on, the part above ``亿`` is itself written as a number of 亿, so
+    ``亿`` never repeats (壹万零壹亿, not 壹万亿零壹亿). An amount below one yuan starts at its
+    jiao or fen; a negative amount is prefixed with ``负``.
 
     Args:
         amount: a whole number of fen (round it first).
@@ -70,8 +75,13 @@ def amount_in_words(amount: Money) -> str:
     ('伍角', '壹拾万元叁角')
     >>> amount_in_words(Money("-12.8"))
     '负壹拾贰元捌角'
+    >>> amount_in_words(Money("1000100000000.00"))
+    '壹万零壹亿元整'
 
     .. versionadded:: 0.1.0
+
+    .. versionchanged:: 0.2.0
+       Amounts of 10^12 and more no longer repeat 亿.
     """
     if not isinstance(amount, Money):
         raise ValidationError(f"amount_in_words() takes a Money, not {type(amount).__name__}")

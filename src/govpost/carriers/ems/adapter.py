@@ -221,7 +221,7 @@ class EmsCarrier:
         order_id = request.order_id
         reply = parse_reply(text, API_CREATE_ORDER)
         said = (
-            f"EMS refused order {order_id} with {reply.ret_code}: {scrub(reply.ret_msg)} — "
+            f"EMS refused order {order_id} with {scrub(reply.ret_code)}: {scrub(reply.ret_msg)} — "
             f"words of a duplicate, not a duplicate-order code, and said of orders never "
             f"created too"
         )
@@ -266,7 +266,7 @@ class EmsCarrier:
             )
         raise CarrierError(
             f"{said}; EMS's tracking does not know the waybill it named, {waybill} "
-            f"({trace.ret_code}): {ask}",
+            f"({scrub(trace.ret_code)}): {ask}",
             code=UNCONFIRMED_DUPLICATE,
             retryable=False,
             raw=text,

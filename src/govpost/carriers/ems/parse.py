@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from govpost._fields import short
 from govpost._limits import load_json
 from govpost.carriers._model import Booking, BookingRequest, PushMessage, Quote, QuoteRequest
 from govpost.carriers.ems.build import (
@@ -52,6 +53,7 @@ from govpost.carriers.ems.envelope import decode_envelope
 from govpost.carriers.webhooks import MAX_PUSH_BYTES
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
 from govpost.identifiers import TrackingNumber
+from govpost.identifiers import _short as _shown_waybill
 from govpost.money import Money
 from govpost.privacy import scrub as _scrub
 from govpost.shipments import REVOKE_PREVIOUS, ShipmentStatus, TrackingEvent
@@ -86,6 +88,9 @@ _MAX_WAYBILL = 64
 _AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,6})?")  # yuan, ASCII digits only
 _STAMP = str.maketrans("", "", "-:T")
 _CANCELLED_WORDS = ("已取消", "已撤销")
+# What a carrier's text cut short may end in: part of a number, which the scrubber could no
+# longer recognise (a mobile cut to "1398521" would show the digits its mask hides).
+_CUT_NUMBER = re.compile(r"[\d\s\-.+]+\Z")
 
 
 def _malformed(what: str, raw: object, *, retryable: bool = True) -> CarrierError:
@@ -108,11 +113,11 @@ def parse_time(text: object) -> datetime:
     '2024-06-03T10:15:00+08:00'
     """
     if not isinstance(text, str) or not 10 <= len(text) <= 32:
-        raise ValidationError(f"EMS time {text!r} is not 'YYYY-MM-DD HH:MM:SS'")
+        raise ValidationError(f"EMS time {short(text)} is not 'YYYY-MM-DD HH:MM:SS'")
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"EMS time {text!r} is not 'YYYY-MM-DD HH:MM:SS'") from None
+        raise ValidationError(f"EMS time {short(text)} is not 'YYYY-MM-DD HH:MM:SS'") from None
     return value.replace(tzinfo=_SHANGHAI) if value.tzinfo is None else value
 
 
@@ -122,20 +127,23 @@ class EmsReply:
 
     Attributes:
         api_code: the operation answered.
-        ret_code: EMS's answer code (``00000`` = OK).
-        ret_msg: EMS's message as received (its first 1,000 characters); masked in ``repr``.
+        ret_code: EMS's answer code (``00000`` = OK); masked in ``repr``.
+        ret_msg: EMS's message as received (its first 1,000 characters, without a number the
+            cut would leave in part); masked in ``repr``.
         body: ``retBody`` decoded (amounts as ``Decimal``), or ``None``.
-        serial_no: EMS's id of the answer, if any.
+        serial_no: EMS's id of the answer, if any; masked in ``repr``.
         raw: the answer's text.
 
     .. versionadded:: 0.1.0
     """
 
+    # Every text of the carrier's is scrubbed in the repr: a hostile or careless answer may
+    # put a mobile number in any of them.
     api_code: str
-    ret_code: str
+    ret_code: str = attrs.field(repr=lambda code: repr(_scrub(code)))
     ret_msg: str = attrs.field(repr=lambda message: repr(_scrub(message)))
     body: Any = attrs.field(repr=False)
-    serial_no: str | None
+    serial_no: str | None = attrs.field(repr=lambda serial: repr(serial and _scrub(serial)))
     raw: str = attrs.field(repr=False)
 
     @property
@@ -185,7 +193,8 @@ class EmsReply:
         """The :class:`~govpost.errors.CarrierError` for a refused request."""
         name = _API_NAMES.get(self.api_code, "call")
         return CarrierError(
-            f"EMS refused {self.api_code} ({name}) with {self.ret_code}: {_scrub(self.ret_msg)}",
+            f"EMS refused {self.api_code} ({name}) with {_scrub(self.ret_code)}: "
+            f"{_scrub(self.ret_msg)}",
             code=self.ret_code,
             retryable=self.ret_code.startswith(RETRYABLE_PREFIXES),
             raw=self.raw,
@@ -239,11 +248,19 @@ def parse_reply(text: str, api_code: str) -> EmsReply:
     return EmsReply(
         api_code=api_code,
         ret_code=code,
-        ret_msg=message[:_MAX_MESSAGE] if isinstance(message, str) else "",
+        ret_msg=_cut(message) if isinstance(message, str) else "",
         body=body,
         serial_no=serial if isinstance(serial, str) and len(serial) <= _MAX_SERIAL else None,
         raw=text,
     )
+
+
+def _cut(message: str, limit: int = _MAX_MESSAGE) -> str:
+    """The first ``limit`` characters of ``message``, without a number the cut would leave
+    in part."""
+    if len(message) <= limit:
+        return message
+    return _CUT_NUMBER.sub("", message[:limit])
 
 
 def _accepted(text: str, api_code: str) -> EmsReply:
@@ -255,13 +272,13 @@ def _accepted(text: str, api_code: str) -> EmsReply:
 
 def _waybill(value: object, raw: object) -> TrackingNumber:
     if not isinstance(value, str) or len(value) > _MAX_WAYBILL:
-        shown = repr(value)[:_MAX_WAYBILL]
+        shown = _shown_waybill(value)  # what was sent instead may be a name: not shown
         raise _malformed(f"waybill number {shown} is not a string of a waybill number", raw)
     try:
         # The constructor validates without the hand-typing warning of parse().
         return TrackingNumber(value=value)
-    except ValidationError as exc:
-        raise _malformed(f"waybill number {value!r} is not valid ({exc})", raw) from exc
+    except ValidationError as exc:  # its message shows the value, masked
+        raise _malformed(f"the waybill number is not valid ({exc})", raw) from exc
 
 
 def parse_create_order(
@@ -298,9 +315,9 @@ def parse_create_order(
     duplicate = reply.is_duplicate_order
     if not reply.ok and not duplicate:
         if reply.mentions_duplicate:
-            named = f" and named waybill {reply.waybill!r}" if reply.waybill else ""
+            named = f" and named waybill {_shown_waybill(reply.waybill)}" if reply.waybill else ""
             raise CarrierError(
-                f"EMS refused order {request.order_id} with {reply.ret_code}: "
+                f"EMS refused order {request.order_id} with {_scrub(reply.ret_code)}: "
                 f"{_scrub(reply.ret_msg)} — words of a duplicate{named}, but not a "
                 f"duplicate-order code, and such words are also said of orders never created "
                 f"(请勿重复提交, do not resubmit). The order is not booked until confirmed: "
@@ -385,8 +402,8 @@ def _text(item: Mapping[str, Any], key: str) -> str | None:
     value = item.get(key)
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    return value[:500] if value else None
+    value = _cut(value.strip(), 500)
+    return value or None
 
 
 class _Reader:
@@ -406,7 +423,7 @@ class _Reader:
                 f"trace item {index} lacks one of 'waybillNo', 'opCode', 'opTime'", self.raw
             )
         if not 0 < len(code) <= 16 or not code.isprintable() or " " in code:
-            raise _malformed(f"trace item {index} has opCode {code[:20]!r}", self.raw)
+            raise _malformed(f"trace item {index} has opCode {short(code, 20)}", self.raw)
         waybill = self.waybills.get(number)
         if waybill is None:
             waybill = self.waybills[number] = _waybill(number, self.raw)
@@ -420,7 +437,7 @@ class _Reader:
             if code not in self.unknown:
                 self.unknown.add(code)
                 warnings.warn(
-                    f"EMS operation code {code!r} ({_scrub(repr(item.get('opName')))}) is not in "
+                    f"EMS operation code {short(code)} ({short(item.get('opName'), 60)}) is not in "
                     f"govpost.carriers.ems.codes.OP_CODES: kept as EXCEPTION; add it to the table",
                     UnknownOpCodeWarning,
                     stacklevel=4,
@@ -506,8 +523,7 @@ def _push_fields(body: bytes, headers: Mapping[str, str], max_body: int) -> Mapp
 
 
 def _shown(value: object) -> str:
-    text = value if isinstance(value, str) else type(value).__name__
-    return repr(_scrub(text[:20]))
+    return short(value, 20) if isinstance(value, str) else repr(type(value).__name__)
 
 
 def parse_push(
