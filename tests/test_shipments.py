@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govpost import Money, ValidationError, WorkCalendar, Zone
+from govpost.centers import ServiceCenter
 from govpost.errors import InvalidTransitionError
 from govpost.shipments import (
     REVOKE_PREVIOUS,
@@ -411,3 +412,48 @@ def test_stage_durations_count_working_time_only() -> None:
 def test_working_time_is_antisymmetric() -> None:
     cal = WorkCalendar.china()
     assert working_time_between(cal, at(4), at(1)) == -working_time_between(cal, at(1), at(4))
+
+
+@pytest.mark.parametrize(
+    ("status", "picked_up_at", "says"),
+    [
+        (S.CREATED, at(3, 10), "is CREATED but has picked_up_at"),
+        (S.AWAITING_PICKUP, at(3, 10), "is AWAITING_PICKUP but has picked_up_at"),
+        (S.DELIVERED, None, "is DELIVERED but has no picked_up_at"),
+        (S.IN_TRANSIT, None, "is IN_TRANSIT but has no picked_up_at"),
+    ],
+)
+def test_a_status_that_contradicts_the_times_is_refused(
+    status: ShipmentStatus, picked_up_at: datetime | None, says: str
+) -> None:
+    """A CREATED piece with a pickup time would be billed while its status says it was never
+    taken; a DELIVERED one without would never be billed: both are refused."""
+    with pytest.raises(ValidationError, match=says):
+        booked(status=status, picked_up_at=picked_up_at)
+
+
+def test_statuses_agreeing_with_the_times_are_accepted() -> None:
+    assert booked(status=S.PICKED_UP, picked_up_at=at(3, 10)).is_billable
+    assert not booked(status=S.AWAITING_PICKUP).is_billable
+
+
+def test_every_status_has_a_chinese_label() -> None:
+    labels = {status: status.label for status in ShipmentStatus}
+    assert len(set(labels.values())) == len(ShipmentStatus)
+    assert (S.PICKED_UP.label, S.DELIVERED.label, S.RETURNED.label) == (
+        "已揽收",
+        "已妥投",
+        "已退回",
+    )
+
+
+def test_a_center_code_follows_the_rule_of_service_centers() -> None:
+    """The same code rule as ServiceCenter; the center itself stands for its code."""
+    center = ServiceCenter(
+        code="GZ-520100", name="贵阳市政务服务中心", division="520100", mode=None
+    )
+    assert booked(center=center).center == "GZ-520100"
+    with pytest.raises(ValidationError, match="center code ' GZ' must be 1-64 letters"):
+        booked(center=" GZ")
+    with pytest.raises(ValidationError, match=r"pass center\.code"):
+        ServiceCenter(code=center, name="x", division="520100", mode=None)  # type: ignore[arg-type]

@@ -32,7 +32,14 @@ from govpost._limits import check_utf8
 from govpost.errors import ValidationError
 from govpost.regions import AdminLevel, Division
 
-__all__ = ["AdminLevel", "BusinessLine", "Channel", "CooperationMode", "ServiceCenter"]
+__all__ = [
+    "AdminLevel",
+    "BusinessLine",
+    "Channel",
+    "CooperationMode",
+    "ServiceCenter",
+    "center_code",
+]
 
 
 class CooperationMode(enum.Enum):
@@ -90,12 +97,34 @@ class Channel(enum.Enum):
 _CENTER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
-def _code(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+def center_code(value: object) -> str:
+    """The code of a center, given as its code or as the :class:`ServiceCenter` itself.
+
+    The one rule for center codes, wherever a model takes one (a :class:`ServiceCenter`, a
+    :class:`~govpost.shipments.Shipment`).
+
+    Raises:
+        ValidationError: a malformed code.
+
+    >>> center_code("GZ-520100")
+    'GZ-520100'
+
+    .. versionadded:: 0.2.0
+    """
+    if isinstance(value, ServiceCenter):
+        return value.code
     if not isinstance(value, str) or not _CENTER_CODE.fullmatch(value):
         raise ValidationError(
             f"center code {short(value)} must be 1-64 letters, digits, '-', '_' or '.', "
             f"starting with a letter or digit (e.g. 'GZ-520100')"
         )
+    return value
+
+
+def _code(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if isinstance(value, ServiceCenter):
+        raise ValidationError("a center's code is a str: pass center.code, not the center")
+    center_code(value)
 
 
 def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:

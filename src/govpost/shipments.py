@@ -40,7 +40,7 @@ import attrs
 
 from govpost._fields import aware, coerce_enum, division, short, text
 from govpost.calendar import WorkCalendar
-from govpost.centers import BusinessLine
+from govpost.centers import BusinessLine, center_code
 from govpost.errors import InvalidTransitionError, ValidationError
 from govpost.identifiers import (
     TrackingNumber,
@@ -100,6 +100,34 @@ class ShipmentStatus(enum.Enum):
     RETURNED = "returned"
     EXCEPTION = "exception"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name of the status, as carriers and halls show it (已揽收, 已妥投, ...).
+
+        >>> ShipmentStatus.DELIVERED.label, ShipmentStatus.RETURNED.label
+        ('已妥投', '已退回')
+
+        .. versionadded:: 0.2.0
+        """
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    ShipmentStatus.CREATED: "已下单",
+    ShipmentStatus.AWAITING_PICKUP: "待揽收",
+    ShipmentStatus.PICKED_UP: "已揽收",
+    ShipmentStatus.IN_TRANSIT: "运输中",
+    ShipmentStatus.OUT_FOR_DELIVERY: "派送中",
+    ShipmentStatus.AT_PICKUP_POINT: "待自提",
+    ShipmentStatus.DELIVERED: "已妥投",
+    ShipmentStatus.DELIVERY_FAILED: "投递未成功",
+    ShipmentStatus.REFUSED: "拒收",
+    ShipmentStatus.RETURNING: "退回中",
+    ShipmentStatus.RETURNED: "已退回",
+    ShipmentStatus.EXCEPTION: "异常",
+    ShipmentStatus.CANCELLED: "已取消",
+}
 
 
 def _name(value: object) -> str:
@@ -195,7 +223,8 @@ def _application_ref(value: object) -> str | None:
 
 
 def _center(value: object) -> str:
-    return text(value, "center code", max_len=64)
+    # The rule of ServiceCenter codes; a ServiceCenter itself stands for its code.
+    return center_code(value)
 
 
 def _approved_at(value: object) -> datetime | None:
@@ -299,6 +328,8 @@ _RANK = {status: rank for rank, status in enumerate(STATUS_PRECEDENCE)}
 
 #: Statuses that mean the carrier holds the item, so the first of them is the pickup (揽收).
 _IN_CARRIER_HANDS = frozenset(STATUS_PRECEDENCE[3:12])
+#: Statuses of a piece the carrier has not taken (or never will): no pickup time goes with them.
+_BEFORE_PICKUP = frozenset({S.CREATED, S.AWAITING_PICKUP, S.CANCELLED})
 
 #: ``TrackingEvent.revokes`` value that cancels the latest earlier event of the waybill.
 REVOKE_PREVIOUS = "previous"
@@ -580,6 +611,17 @@ class Shipment:
             raise ValidationError(
                 f"shipment {self.id} is CANCELLED but was picked up: an item cancelled after "
                 f"pickup is returned (RETURNING/RETURNED), not cancelled"
+            )
+        if self.status in _BEFORE_PICKUP and self.picked_up_at is not None:
+            raise ValidationError(
+                f"shipment {self.id} is {self.status.name} but has picked_up_at "
+                f"{self.picked_up_at.isoformat()}: a piece the carrier has taken is at least "
+                f"PICKED_UP; correct the status, or drop picked_up_at"
+            )
+        if self.status in _IN_CARRIER_HANDS and self.picked_up_at is None:
+            raise ValidationError(
+                f"shipment {self.id} is {self.status.name} but has no picked_up_at: the carrier "
+                f"has it, so it was picked up (and its postage is payable); set picked_up_at"
             )
         if self.events or self.superseded:
             self._check_events()

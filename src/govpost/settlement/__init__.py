@@ -20,7 +20,7 @@ re-rounded; lump sums, proration and the finance → center split use
     >>> piece = Shipment(
     ...     id="A-1", center="GZ-520100", business_line="licence_delivery",
     ...     direction="outbound_result", origin="520102", destination="520103",
-    ...     weight_g=300, created_at=at, picked_up_at=at,
+    ...     weight_g=300, created_at=at, picked_up_at=at, status="picked_up",
     ... )
     >>> statement = settle(agreement, [piece], Period.month(2018, 6))
     >>> statement.total, statement.pieces                       # 12.50 × 0.85 = 10.625 → 10.63
