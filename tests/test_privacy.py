@@ -668,3 +668,14 @@ def test_the_filter_never_raises_on_a_bad_format_string(
     logger, records = scrubbed_logger
     logger.warning("%d items for %s", "x", "13985212345")
     assert records[0].getMessage() == "%d items for %s ('x', '139****2345')"
+
+
+def test_scrubbing_twice_masks_what_scrubbing_once_did() -> None:
+    """Regression (found by the idempotence property): a date before a 0086 mobile was, after one
+    scrub, digits glued to the mask ("…0086 130****0000") that the second scrub read as a
+    15-digit ID number. A run glued to a mask does not end an ID there."""
+    once = scrub("2024-06-03 0086 13000000000")
+    assert once == "2024-06-03 0086 130****0000"
+    assert scrub(once) == once
+    assert scrub("**139 8521 2345**") == "**139****2345**"
+    assert scrub("**520102199003071236**") == "**520102********1236**"

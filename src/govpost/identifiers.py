@@ -100,6 +100,7 @@ the shape of its input::
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import string
 import unicodedata
@@ -136,6 +137,12 @@ _MAX_INPUT = 64
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _DIGITS = frozenset(string.digits)
+# A compact S10 number, the shape nearly every number arrives in, skips normalisation.
+_COMPACT_S10 = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
+# Numbers already checked: a shipment's events repeat its waybill, and a month repeats many.
+# Bounded: cleared when full, so memory stays flat on any stream of numbers.
+_VALID_S10: dict[str, None] = {}
+_VALID_S10_SIZE = 65_536
 _LETTERS = frozenset(string.ascii_uppercase)
 
 # Spaces and the dashes people and spreadsheets put between groups of characters.
@@ -222,11 +229,15 @@ def _compact_tracking(text: object) -> str:
             f"tracking number {_short(text)} has {len(text)} characters: a tracking number has "
             f"13, such as 'EA123456785CN'"
         )
+    if _COMPACT_S10.fullmatch(text):
+        return text  # already compact: what carriers and the wire format send
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
 
 
 def _check_tracking(instance: object, attribute: object, value: str) -> None:
     """Refuse any value that is neither a valid S10 number nor a 13-digit domestic number."""
+    if value in _VALID_S10:
+        return
     shape = "2 letters, 8 digits, a check digit and a 2-letter country code, like 'RR473124829GB'"
     if len(value) != 13:
         raise InvalidTrackingNumberError(
@@ -256,6 +267,9 @@ def _check_tracking(instance: object, attribute: object, value: str) -> None:
             f"tracking number {_short(value)} has check digit {value[10]}, but its serial "
             f"{value[2:10]} gives {expected}: check for a mistyped digit"
         )
+    if len(_VALID_S10) >= _VALID_S10_SIZE:
+        _VALID_S10.clear()
+    _VALID_S10[value] = None
 
 
 @attrs.frozen(kw_only=True, order=True)
@@ -364,7 +378,8 @@ class TrackingNumber:
     @property
     def is_domestic(self) -> bool:
         """Whether this is a 13-digit domestic EMS number rather than a UPU S10 number."""
-        return _is_digits(self.value)
+        # The value was validated: it is ASCII, so isdigit() means 0-9 here.
+        return self.value[0].isdigit()
 
     @property
     def service(self) -> str:
@@ -633,6 +648,24 @@ def is_valid_uscc(text: object) -> bool:
 # --- mobile numbers -----------------------------------------------------------------------------
 
 
+@functools.cache
+def _mainland_mobile() -> re.Pattern[str]:
+    """phonenumbers' pattern of mainland mobile numbers (national form), in ASCII digits.
+
+    The fast path of :func:`validate_mobile` for a number written as its 11 digits: what this
+    pattern matches, phonenumbers' full parse accepts as a CN mobile with the same digits (the
+    tests compare the two over every 7-digit prefix).
+    """
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    mobile = None if metadata is None else metadata.mobile
+    pattern = None if mobile is None else mobile.national_number_pattern
+    if pattern is None:  # pragma: no cover - phonenumbers always ships CN metadata
+        return re.compile(r"(?!)")  # matches nothing: every number takes the full parse
+    return re.compile(pattern.replace(r"\d", "[0-9]"))
+
+
 def validate_mobile(text: str) -> str:
     """Check a mainland China mobile number and return its 11-digit national form.
 
@@ -668,6 +701,8 @@ def validate_mobile(text: str) -> str:
             f"mobile number of {len(text)} characters is not a mobile number: write 11 digits "
             f"such as '138 0013 8000', optionally with +86"
         )
+    if len(text) == 11 and _mainland_mobile().fullmatch(text):
+        return text  # 11 ASCII digits in phonenumbers' own mainland mobile pattern
     compact = _MOBILE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
     if not _MOBILE_SHAPE.fullmatch(compact):
         # Not even digits: the text may be a name or an address typed into the wrong field,

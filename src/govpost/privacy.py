@@ -52,6 +52,7 @@ _SEPARATOR = r"[\s\-.\u2010-\u2015\u2212\uff0d\uff0e]"
 #: disjoint, so the match is linear in the text.
 _RUN = re.compile(rf"\d+(?:{_SEPARATOR}{{1,3}}\d+)*[XxＸｘ]?")
 _GROUP = re.compile(r"\d+")
+_GLUED_TO_MASK = re.compile(r"\*+\d")
 _MOBILE_SECOND = frozenset("3456789")
 
 #: Known values shorter than this are ignored: masking every "张" in a text garbles it.
@@ -92,11 +93,15 @@ def _mask_run(match: re.Match[str]) -> str:
     text = match.group()
     check = text[-1] if text[-1] in "XxＸｘ" else ""
     groups = [(g.start(), g.end(), _ascii(g.group())) for g in _GROUP.finditer(text)]
+    # A run glued to a mask ("…0086 130****0000" after one scrub) ends inside a masked number:
+    # its last group is a number's head, not the end of an ID, so that scrubbing twice masks
+    # what scrubbing once did (a mobile may still end there: "**139 8521 2345**" is masked).
+    glued = _GLUED_TO_MASK.match(match.string, match.end()) is not None
     pieces: list[str] = []
     done = 0
     i = 0
     while i < len(groups):
-        found = _number_at(groups, i, check)
+        found = _number_at(groups, i, check, glued)
         if found is None:
             i += 1
             continue
@@ -104,7 +109,7 @@ def _mask_run(match: re.Match[str]) -> str:
         merged = False
         k = i + 1
         while k <= last:
-            later = _number_at(groups, k, check)
+            later = _number_at(groups, k, check, glued)
             if later is not None and later[0] > last:
                 last, end, merged = later[0], later[2], True
             k += 1
@@ -122,7 +127,7 @@ def _mask_run(match: re.Match[str]) -> str:
 
 
 def _number_at(
-    groups: list[tuple[int, int, str]], i: int, check: str
+    groups: list[tuple[int, int, str]], i: int, check: str, glued: bool = False
 ) -> tuple[int, int, int, str] | None:
     """The number that starts at group ``i``: (its last group, start, end, masked form)."""
     digits = ""
@@ -138,6 +143,8 @@ def _number_at(
             start = _position(groups, i, offset)
             return j, start, groups[j][1], mask_mobile(national)
         end = groups[j][1]
+        if glued and j == len(groups) - 1:
+            break
         if len(digits) == 17 and check and j == len(groups) - 1:
             identity = (j, groups[i][0], end + 1, mask_id_number(digits + "X"))
         elif len(digits) == 18 or (len(digits) == 15 and identity is None):
