@@ -30,6 +30,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
+
 from govpost import Shipment, TrackingNumber, from_json, to_json, validate_mobile
 from govpost.shipments import Recipient, ShipmentStatus, TrackingEvent
 
@@ -84,15 +86,8 @@ def tracked_document() -> str:
         )
         for i, status in enumerate(statuses)
     ]
-    shipment = Shipment(
-        id="GZ-20240603-00001",
-        center="520000-ZW",
-        business_line="licence_delivery",
-        direction="outbound_result",
-        origin="520102",
-        destination="522601",
-        weight_g=180,
-        created_at=CREATED,
+    shipment = attrs.evolve(
+        build_shipment(),
         recipient=Recipient(name="欧阳娜娜", mobile=MOBILE, address="贵州省凯里市北京东路1号"),
         tracking_number=WAYBILL,
         application_ref="520102-2024-000123",

@@ -1090,3 +1090,11 @@ def test_fuzz_strategies_reach_the_deep_and_the_valid() -> None:
     trace = unrecorded(W2)
     body = json.dumps({"logitcsInterface": sealed((json.dumps(trace) + KEY).encode())}).encode()
     assert parse_push(body, JSON, KEY).events[0].tracking_number == TrackingNumber.parse(W2)
+
+
+@pytest.mark.parametrize("carrier", [None, "ems", object()])
+def test_an_inbox_needs_a_carrier_that_declares_pushes(carrier: object) -> None:
+    with pytest.raises(
+        ValidationError, match=r"needs a carrier adapter with pushes \(parse_push\)"
+    ):
+        PushInbox(carrier)  # type: ignore[arg-type]

@@ -110,6 +110,7 @@ from typing import Self
 
 import attrs
 
+from govpost._limits import ascii_digits
 from govpost.errors import InvalidTrackingNumberError, ValidationError
 
 __all__ = [
@@ -167,7 +168,7 @@ def _short(value: object) -> str:
 
 
 def _is_digits(text: str) -> bool:
-    return bool(text) and all(c in _DIGITS for c in text)
+    return ascii_digits(text)
 
 
 def _is_letters(text: str) -> bool:

@@ -58,6 +58,7 @@ import cattrs
 from cattrs.v import transform_error
 
 from govpost import _convert
+from govpost._fields import short
 from govpost._limits import load_json
 from govpost.errors import DeserializationError, GovpostError, ValidationError
 
@@ -148,7 +149,7 @@ def to_json(obj: Any, *, indent: int | None = None) -> str:
         return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
-            f"to_json() cannot write {_short(obj)} of type {type(obj).__name__} ({exc}): pass a "
+            f"to_json() cannot write {short(obj)} of type {type(obj).__name__} ({exc}): pass a "
             f"govpost model, or lists and dicts of models, strings, ints and bools"
         ) from exc
 
@@ -186,11 +187,6 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     except ValidationError as exc:
         raise DeserializationError(f"cannot read {_name(cls)}: {exc}") from exc
     return from_primitive(data, cls)
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _name(cls: Any) -> str:

@@ -111,7 +111,7 @@ from govpost._fields import short
 from govpost._limits import ascii_digits
 from govpost.carriers._model import Capability, PushCarrier, TrackingCarrier, pushes_authenticated
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
-from govpost.privacy import _logger, scrub
+from govpost.privacy import _logger
 from govpost.shipments import ShipmentStatus, TrackingEvent  # run time: WithheldEvent's wire
 
 if TYPE_CHECKING:
@@ -578,6 +578,13 @@ class PushInbox:
         self.seen: SeenIds = (
             seen if seen is not None else MemorySeenIds(100_000 if capacity is None else capacity)
         )
+        if not callable(getattr(carrier, "parse_push", None)) or not isinstance(
+            getattr(carrier, "capabilities", None), frozenset
+        ):
+            raise ValidationError(
+                f"PushInbox needs a carrier adapter with pushes (parse_push), not "
+                f"{type(carrier).__name__}: pass one such as govpost.carriers.load('ems', ...)"
+            )
         self.carrier = carrier
         self.authenticated = pushes_authenticated(carrier)
         if confirm_terminal is not None and not isinstance(confirm_terminal, bool):
@@ -836,11 +843,14 @@ class PushInbox:
                 if item.reason == "unconfirmed"
                 else "outside the inbox's time window"
             )
+            # _LOG carries privacy.ScrubbingFilter: the rendered message is scrubbed there.
             _LOG.warning(
-                "%s",
-                scrub(
-                    f"withheld pushed event {short(event.event_id, 80)} ({what} of waybill "
-                    f"{event.tracking_number} at {event.occurred_at.isoformat()}) from carrier "
-                    f"{self.carrier.name!r}: {item.detail}; {suspicion}"
-                ),
+                "withheld pushed event %s (%s of waybill %s at %s) from carrier %r: %s; %s",
+                short(event.event_id, 80),
+                what,
+                event.tracking_number,
+                event.occurred_at.isoformat(),
+                self.carrier.name,
+                item.detail,
+                suspicion,
             )

@@ -186,7 +186,7 @@ class SettlementRow(NamedTuple):
         """The row of a shipment: what settlement reads of it."""
         number = shipment.tracking_number
         return cls(
-            waybill=shipment.id if number is None else number.value,
+            waybill=waybill_key(shipment),
             center=shipment.center,
             business_line=shipment.business_line,
             direction=shipment.direction,
@@ -345,9 +345,8 @@ def _check_row(row: SettlementRow) -> _Fields:
 def _read(item: object) -> _Fields:
     """What the engine reads of anything but an exact ``Shipment`` (its fast path)."""
     if isinstance(item, Shipment):
-        number = item.tracking_number
         return (
-            item.id if number is None else number.value,
+            waybill_key(item),
             item.id,
             item.center,
             item.business_line.value,
