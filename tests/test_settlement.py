@@ -1110,6 +1110,8 @@ def test_settling_rows_equals_settling_their_shipments(
         ("weight_g", 0, "weight_g 0 must be an int number of grams"),
         ("weight_g", 12.5, "weight_g 12.5 must be an int number of grams"),
         ("picked_up_at", datetime(2018, 6, 3, 10), "must be a timezone-aware datetime"),
+        ("picked_up_at", datetime(9999, 6, 3, 10, tzinfo=SHANGHAI), "must lie in the years"),
+        ("picked_up_at", datetime(1899, 6, 3, 10, tzinfo=UTC), "must lie in the years"),
         ("returned_at", datetime(2018, 6, 1, 10, tzinfo=UTC), "needs a picked_up_at at or before"),
         ("status", "cancelled", "contradicts picked_up_at"),
         ("status", "lost", "is not a ShipmentStatus"),

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from govpost._fields import short
+from govpost._limits import YEARS
 from govpost.agreements import (
     MAX_WEIGHT_G,
     FeeAgreement,
@@ -255,7 +256,7 @@ def _code(value: object, waybill: str, field: str) -> str:
 
 
 def _instant(value: object, waybill: str, field: str) -> datetime | None:
-    if value is None or (type(value) is datetime and value.tzinfo is _TZ):
+    if value is None or (type(value) is datetime and value.tzinfo is _TZ and value.year in YEARS):
         return value
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise _bad(
@@ -263,6 +264,13 @@ def _instant(value: object, waybill: str, field: str) -> datetime | None:
             field,
             value,
             "must be a timezone-aware datetime, e.g. datetime(..., tzinfo=ZoneInfo('Asia/Shanghai'))",
+        )
+    if value.year not in YEARS:  # as Shipment's times (govpost._fields.aware)
+        raise _bad(
+            waybill,
+            field,
+            value,
+            f"must lie in the years {YEARS.start} to {YEARS.stop - 1}; check the source's clock",
         )
     return value
 
