@@ -438,7 +438,7 @@ def test_aware_datetime_in_other_zones() -> None:
 )
 def test_naive_datetime_is_refused(call: Callable[[datetime], object]) -> None:
     naive = datetime(2024, 2, 9, 12, 0)
-    with pytest.raises(ValidationError, match=r"naive datetime; attach a tzinfo, e\.g\. ZoneInfo"):
+    with pytest.raises(ValidationError, match=r"is naive: attach a timezone, e\.g\. "):
         call(naive)
 
 
@@ -541,7 +541,8 @@ def test_junk_dates_raise_validation_error(call: Callable[[Any], object], junk: 
     with pytest.raises(ValidationError) as info:
         call(junk)
     assert isinstance(info.value, GovpostError)
-    assert repr(junk)[:20] in str(info.value)
+    shown = junk.isoformat() if isinstance(junk, datetime) else repr(junk)[:20]
+    assert shown in str(info.value)
 
 
 def test_a_string_date_gets_a_parsing_hint() -> None:

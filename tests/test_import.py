@@ -46,6 +46,7 @@ FOUNDATION = [
     "privacy",
     "regions",
     "calendar",
+    "periods",
     "centers",
     "serialization",
     "errors",

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         validate_mobile,
         validate_uscc,
     )
+    from govpost.periods import Period, PeriodKind
     from govpost.privacy import ScrubbingFilter, scrub
     from govpost.regions import AdminLevel, Division, Zone, zone_between
     from govpost.serialization import from_json, to_json
@@ -70,7 +71,6 @@ if TYPE_CHECKING:
         CarrierBill,
         Discrepancy,
         LineKind,
-        Period,
         ReconciliationReport,
         SettlementStatement,
         StatementLine,
@@ -110,7 +110,8 @@ _LAZY: dict[str, str] = {
     "LineKind": "govpost.settlement",
     "LumpSum": "govpost.agreements",
     "PerPiece": "govpost.agreements",
-    "Period": "govpost.settlement",
+    "Period": "govpost.periods",
+    "PeriodKind": "govpost.periods",
     "Rate": "govpost.agreements",
     "RateCard": "govpost.agreements",
     "Recipient": "govpost.shipments",
@@ -207,6 +208,7 @@ __all__ = [
     "Money",
     "PerPiece",
     "Period",
+    "PeriodKind",
     "Rate",
     "RateCard",
     "Recipient",

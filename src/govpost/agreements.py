@@ -38,7 +38,6 @@ its validity, an optional annual :class:`Budget` and what happens to returned it
 from __future__ import annotations
 
 import enum
-import functools
 import itertools
 import math
 import re
@@ -50,11 +49,12 @@ from typing import Any, Self
 
 import attrs
 
-from govpost._fields import aware, coerce_enum, short
+from govpost._fields import coerce_enum, short
 from govpost._limits import MAX_DEPTH, YEARS, check_depth, check_utf8
 from govpost.centers import BusinessLine
 from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
 from govpost.money import Money, _to_decimal
+from govpost.periods import PeriodKind, business_date
 from govpost.regions import Zone
 from govpost.shipments import MAX_WEIGHT_G as _MAX_WEIGHT_G
 from govpost.shipments import Direction, Shipment
@@ -88,34 +88,6 @@ __all__ = [
 #:
 #: .. versionadded:: 0.1.0
 MAX_WEIGHT_G = _MAX_WEIGHT_G
-
-
-@functools.cache
-def _shanghai() -> Any:
-    from zoneinfo import ZoneInfo  # the tz database is read on first use only
-
-    return ZoneInfo("Asia/Shanghai")
-
-
-def business_date(value: date | datetime) -> date:
-    """The business date of an instant: its calendar date in Asia/Shanghai.
-
-    A :class:`~datetime.date` is already a business date and is returned unchanged.
-
-    Raises:
-        ValidationError: a naive datetime, or not a date at all.
-
-    >>> from datetime import datetime, timezone
-    >>> business_date(datetime(2018, 6, 30, 17, 0, tzinfo=timezone.utc))   # 01:00 in Shanghai
-    datetime.date(2018, 7, 1)
-
-    .. versionadded:: 0.1.0
-    """
-    if isinstance(value, datetime):
-        return aware(value).astimezone(_shanghai()).date()
-    if isinstance(value, date):
-        return value
-    raise ValidationError(f"{_short(value)} is not a date or an aware datetime")
 
 
 # --- validation helpers ---------------------------------------------------------------------------
@@ -1258,17 +1230,6 @@ def _optional_card(value: object) -> RateCard | None:
 
 
 # --- agreements -----------------------------------------------------------------------------------
-
-
-class PeriodKind(enum.Enum):
-    """How often an agreement is settled.
-
-    .. versionadded:: 0.1.0
-    """
-
-    MONTH = "month"  #: 月结
-    QUARTER = "quarter"  #: 季结
-    YEAR = "year"  #: 年结
 
 
 class Underuse(enum.Enum):

@@ -54,7 +54,7 @@ import attrs
 from govpost.errors import CalendarCoverageError, ValidationError
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
+    pass
 
 __all__ = ["WorkCalendar"]
 
@@ -66,14 +66,6 @@ MAX_OFFSET = 10_000
 _SCHEDULE_KEYS = ("holidays", "workdays", "reference")
 
 
-@functools.cache
-def _shanghai() -> ZoneInfo:
-    # Loaded on first use: reading the time-zone database has no place in `import govpost`.
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Shanghai")
-
-
 def _short(value: object) -> str:
     # Junk may be personal data typed into the wrong field: scrubbed, then cut.
     from govpost._fields import short  # on first error only: keeps `import govpost` light
@@ -83,26 +75,9 @@ def _short(value: object) -> str:
 
 def _as_date(value: object, name: str) -> date:
     """The business date of a date or an aware datetime (taken in Asia/Shanghai)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValidationError(
-                f"{name} {value!r} is a naive datetime; attach a tzinfo, "
-                f"e.g. ZoneInfo('Asia/Shanghai'), or pass a datetime.date"
-            )
-        try:
-            return value.astimezone(_shanghai()).date()
-        except OverflowError:  # within hours of datetime.min or datetime.max
-            raise ValidationError(
-                f"{name} {value.isoformat()} has no date in Asia/Shanghai: it lies beyond the "
-                f"last (or before the first) day Python's dates hold"
-            ) from None
-    if isinstance(value, date):
-        return value
-    hint = " (parse it first with datetime.date.fromisoformat)" if isinstance(value, str) else ""
-    raise ValidationError(
-        f"{name} {_short(value)} of type {type(value).__name__} is not a date: "
-        f"pass a datetime.date or an aware datetime{hint}"
-    )
+    from govpost.periods import business_date  # loads the zone on first use
+
+    return business_date(value, name)  # type: ignore[arg-type]
 
 
 def _offset(n: object) -> int:

@@ -34,7 +34,6 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -50,6 +49,7 @@ from govpost.identifiers import (
     validate_mobile,
 )
 from govpost.money import Money
+from govpost.periods import SHANGHAI
 from govpost.regions import Division, Zone, zone_between
 
 __all__ = [
@@ -683,6 +683,7 @@ class Shipment:
         first in event order is applied and the other listed in :attr:`anomalies` as a
         conflicting duplicate, until a later call brings a new version, which replaces both.
 
+        >>> from zoneinfo import ZoneInfo
         >>> at = datetime(2024, 6, 4, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         >>> shipment = Shipment(
         ...     id="GP-1", center="GZ-520102", business_line="licence_delivery",
@@ -792,8 +793,6 @@ class Shipment:
 
 
 # --- time limits (时限) -------------------------------------------------------------------------
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _limit_days(value: object) -> Mapping[Zone, int]:

@@ -40,7 +40,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -74,6 +73,7 @@ from govpost.centers import BusinessLine
 from govpost.errors import CarrierError, GovpostError, ValidationError, WebhookVerificationError
 from govpost.identifiers import TrackingNumber, s10_check_digit
 from govpost.money import Money
+from govpost.periods import SHANGHAI
 from govpost.shipments import Direction, Recipient, Shipment, TrackingEvent
 
 __all__ = [
@@ -89,11 +89,9 @@ __all__ = [
 #: The signKey of the published test vector; :class:`FakeEmsServer` uses it by default.
 DEFAULT_SIGN_KEY = "TvaBgrhE46sft3nZlfe7xw=="
 
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 def _ems_time(when: datetime) -> str:
-    return when.astimezone(_SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def sample_booking_request(
@@ -119,7 +117,7 @@ def sample_booking_request(
         origin=origin,
         destination=destination,
         weight_g=weight_g,
-        created_at=created_at or datetime(2024, 6, 3, 9, 30, tzinfo=_SHANGHAI),
+        created_at=created_at or datetime(2024, 6, 3, 9, 30, tzinfo=SHANGHAI),
         recipient=Recipient(
             name="欧阳娜娜", mobile="13800138000", address="贵州省遵义市红花岗区中华南路1号"
         ),

@@ -35,7 +35,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -59,6 +58,7 @@ from govpost.errors import (
 )
 from govpost.identifiers import TrackingNumber, s10_check_digit
 from govpost.money import Money
+from govpost.periods import SHANGHAI
 from govpost.regions import Zone
 from govpost.shipments import ShipmentStatus, TrackingEvent
 
@@ -66,7 +66,6 @@ __all__ = ["SandboxCarrier"]
 
 #: The shortest run from a collection office to the sorting centre.
 _SORTING = timedelta(minutes=30)
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 _S = ShipmentStatus
 
 #: (first weight in grams, first-weight fee, step in grams, step fee) by zone.
@@ -362,7 +361,7 @@ class SandboxCarrier:
         location: str,
         description: str,
     ) -> TrackingEvent:
-        stamp = when.astimezone(_SHANGHAI).strftime("%Y%m%d%H%M%S")
+        stamp = when.astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
         return TrackingEvent(
             event_id=f"sandbox:{order.tracking_number}:{code}:{stamp}",
             tracking_number=order.tracking_number,
@@ -382,10 +381,10 @@ class SandboxCarrier:
         zone = shipment.zone
 
         def at(day: date, hour: float) -> datetime:
-            moment = datetime.combine(day, time(0), tzinfo=_SHANGHAI)
+            moment = datetime.combine(day, time(0), tzinfo=SHANGHAI)
             return moment + timedelta(minutes=round(hour * 60))
 
-        created = shipment.created_at.astimezone(_SHANGHAI)
+        created = shipment.created_at.astimezone(SHANGHAI)
         day = created.date()
         if self._is_workday(day) and created.hour < 15:
             pickup = max(created + timedelta(minutes=30), at(day, 9 + rng.uniform(0, 1)))

@@ -53,8 +53,8 @@ line and field, and files over :data:`MAX_BILL_BYTES` or :data:`MAX_BILL_ROWS` a
 
 from __future__ import annotations
 
+from govpost.periods import Period
 from govpost.settlement._engine import SettlementRow, prorate, settle, waybill_key
-from govpost.settlement._period import Period
 from govpost.settlement._reconcile import (
     DEFAULT_COLUMNS,
     MAX_BILL_AMOUNT,

@@ -40,7 +40,6 @@ from govpost.agreements import (
     Underuse,
     WeightTariff,
     ZoneStep,
-    _shanghai,
 )
 from govpost.centers import BusinessLine
 from govpost.errors import (
@@ -50,8 +49,8 @@ from govpost.errors import (
     ValidationError,
 )
 from govpost.money import Money, allocate
+from govpost.periods import SHANGHAI, Period
 from govpost.regions import Division, Zone, zone_between
-from govpost.settlement._period import Period
 from govpost.settlement._statement import (
     _KIND_KEYS,
     BudgetPosition,
@@ -220,7 +219,7 @@ _VALUES: dict[type[enum.Enum], dict[str, str]] = {
 # of a fixed-offset time (UTC, +08:00 from JSON) is a shift away, without the tz database.
 _FIXED_SINCE = 1992
 _SHANGHAI_OFFSET = timedelta(hours=8)
-_TZ = _shanghai()
+_TZ = SHANGHAI
 _STATUSES = {status.value: status for status in ShipmentStatus}
 
 

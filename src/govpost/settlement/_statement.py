@@ -26,8 +26,8 @@ from govpost.agreements import FeeBreakdown, SurchargeKind, Underuse
 from govpost.centers import BusinessLine
 from govpost.errors import ValidationError
 from govpost.money import Money, allocate
+from govpost.periods import Period
 from govpost.regions import Zone
-from govpost.settlement._period import Period
 from govpost.settlement._words import amount_in_words
 
 

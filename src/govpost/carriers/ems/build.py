@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -30,6 +29,7 @@ from govpost.carriers._model import BookingRequest, QuoteRequest
 from govpost.carriers.ems.envelope import _key, encode_envelope
 from govpost.errors import ValidationError
 from govpost.identifiers import TrackingNumber
+from govpost.periods import SHANGHAI
 from govpost.regions import AdminLevel, Division
 from govpost.shipments import Recipient
 
@@ -56,8 +56,6 @@ API_FREIGHT_ESTIMATE = "050005"  #: estimate the postage (预估邮费)
 PRODUCTION_URL = "https://api.ems.com.cn"
 _OPEN_PATH = "/amp-prod-api/f/amp/api/open"
 _TEST_PATH = "/amp-prod-api/f/amp/api/test"
-
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _required(what: str) -> Any:
@@ -137,7 +135,7 @@ class WireRequest:
 
 def timestamp(now: datetime) -> str:
     """The platform's time format, in Asia/Shanghai: ``YYYY-MM-DD HH:MM:SS``."""
-    return aware(now, "now").astimezone(_SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return aware(now, "now").astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _wire(

@@ -26,7 +26,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -55,6 +54,7 @@ from govpost.errors import CarrierError, ValidationError, WebhookVerificationErr
 from govpost.identifiers import TrackingNumber
 from govpost.identifiers import _short as _shown_waybill
 from govpost.money import Money
+from govpost.periods import SHANGHAI
 from govpost.privacy import scrub as _scrub
 from govpost.shipments import REVOKE_PREVIOUS, ShipmentStatus, TrackingEvent
 
@@ -70,7 +70,6 @@ __all__ = [
     "parse_track",
 ]
 
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 _API_NAMES = {
     API_CREATE_ORDER: "create order",
     API_CANCEL: "cancel order",
@@ -118,7 +117,7 @@ def parse_time(text: object) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"EMS time {short(text)} is not 'YYYY-MM-DD HH:MM:SS'") from None
-    return value.replace(tzinfo=_SHANGHAI) if value.tzinfo is None else value
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
 
 
 @attrs.frozen(kw_only=True)
