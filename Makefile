@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests examples benchmarks docs
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict src examples benchmarks
+	$(VENV)/bin/mypy --strict src examples benchmarks tests/typing
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest

@@ -28,3 +28,8 @@ fuzz = settings(
         HealthCheck.data_too_large,
     ],
 )
+
+#: Decorate a fuzz test repeated for each of the ~90 wire models with ``@fuzz_each``: 100
+#: examples per model in ``make test`` (about 9,000 per test, more than any single parser gets),
+#: 10,000 per model in ``deep``.
+fuzz_each = settings(fuzz, max_examples=10_000 if DEEP else 100)

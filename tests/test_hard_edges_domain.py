@@ -35,8 +35,6 @@ from govpost.agreements import (
     RateCard,
     WeightTariff,
     ZoneStep,
-    _first_below,
-    _first_inversion,
     business_date,
 )
 from govpost.carriers.ems.parse import parse_track
@@ -58,6 +56,7 @@ from govpost.shipments import (
     ShipmentStatus,
     TrackingEvent,
 )
+from govpost.tariffs import _first_below, _first_inversion
 from tests.fuzzing import fuzz
 from tests.strategies import rate_cards
 from tests.test_shipments import at, booked, ev

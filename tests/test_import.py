@@ -48,6 +48,7 @@ FOUNDATION = [
     "calendar",
     "periods",
     "centers",
+    "timelimits",
     "serialization",
     "errors",
 ]

@@ -95,7 +95,7 @@ def test_reconciliation_with_one_item_of_each_class_from_a_gbk_csv() -> None:
     csv_lines = report.to_csv().splitlines()
     assert csv_lines[0] == ("class,waybill,entry,ours,bill,difference,our_lines,bill_lines,detail")
     assert (
-        'surcharge_mismatch,EA520180662CN,charge,10.95,13.95,3.00,EA520180662CN/charge,6 7,"保价费 billed 8.00, ours 5.00"'
+        'surcharge_mismatch,EA520180662CN,piece,10.95,13.95,3.00,EA520180662CN/charge,6 7,"保价费 billed 8.00, ours 5.00"'
         in csv_lines
     )
 
@@ -345,4 +345,14 @@ def test_bill_and_report_round_trip_through_json() -> None:
     bill = CarrierBill.from_csv(DATA / "ems-bill-2018-06-gbk.csv")
     report = reconcile(statement, bill)
     assert from_json(to_json(bill), CarrierBill) == bill
+    assert from_json(to_json(report), type(report)) == report
+
+
+def test_a_report_period_is_a_period_and_a_text_one_is_parsed() -> None:
+    statement = june_statement()
+    report = reconcile(statement, CarrierBill.from_statement(statement))
+    assert report.period == JUNE
+    assert attrs.evolve(report, period="2018-06") == report
+    with pytest.raises(ValidationError, match="period 201806 must be a Period or its text"):
+        attrs.evolve(report, period=201806)
     assert from_json(to_json(report), type(report)) == report

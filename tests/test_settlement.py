@@ -46,14 +46,23 @@ from govpost.money import Money, allocate
 from govpost.regions import Zone
 from govpost.serialization import from_json, to_json
 from govpost.settlement import (
+    BillableKind,
+    CarrierBill,
+    Discrepancy,
+    Exclusions,
+    FeeType,
     LineKind,
     Period,
+    ReconciliationItem,
+    SettlementMode,
     SettlementRow,
     SettlementStatement,
     StatementLine,
     StatementLines,
     amount_in_words,
+    documents,
     prorate,
+    reconcile,
     settle,
     split,
     waybill_key,
@@ -1209,3 +1218,113 @@ def test_a_statement_keeps_a_few_dozen_bytes_per_line() -> None:
         tracemalloc.stop()
     assert len(statement.lines) == 4000
     assert kept / 4000 < 100
+
+
+# --- one vocabulary of billable events (issue 8) ------------------------------------------------------
+
+
+def test_settle_statements_and_reconciliation_name_the_billable_events_alike() -> None:
+    """A returned piece refunded by a credit: its charge and its credit are two billable
+    events, named alike by the statement's lines, the expected bill and the reconciliation."""
+    agreement = per_piece(FlatTariff(price="10.00"), return_policy=ReturnPolicy.REFUND_ORIGINAL)
+    statement = settle(agreement, [_returned(at(5), at(20))], JUNE)
+    charge, credit = statement.lines
+    assert [(line.line_id, line.kind.billable) for line in statement.lines] == [
+        ("GP-0007/charge", BillableKind.PIECE),
+        ("GP-0007/credit", BillableKind.CREDIT),
+    ]
+    assert credit.refers_to == charge.line_id == "GP-0007/charge"
+    assert statement.line("GP-0007/credit") == credit
+    bill = CarrierBill.from_statement(statement)
+    assert [(row.fee_type, row.fee_type.billable) for row in bill.rows] == [
+        (FeeType.POSTAGE, BillableKind.PIECE),
+        (FeeType.CREDIT, BillableKind.CREDIT),
+    ]
+    report = reconcile(statement, bill)
+    assert [(item.entry, item.line_ids) for item in report.items] == [
+        (BillableKind.PIECE, ("GP-0007/charge",)),
+        (BillableKind.CREDIT, ("GP-0007/credit",)),
+    ]
+    csv_rows = [row.split(",") for row in statement.to_csv().splitlines()[1:]]
+    assert [(row[0], row[11]) for row in csv_rows] == [
+        ("GP-0007/charge", ""),
+        ("GP-0007/credit", "GP-0007/charge"),
+    ]
+
+
+def test_every_line_kind_and_fee_type_bills_one_billable_event() -> None:
+    assert {kind: kind.billable for kind in LineKind} == {
+        LineKind.CHARGE: BillableKind.PIECE,
+        LineKind.COVERED: BillableKind.PIECE,
+        LineKind.OVERAGE: BillableKind.PIECE,
+        LineKind.RETURN_LEG: BillableKind.RETURN_LEG,
+        LineKind.CREDIT: BillableKind.CREDIT,
+        LineKind.LUMP_SUM: BillableKind.LUMP_SUM,
+    }
+    assert [kind for kind in LineKind if kind.is_piece] == [
+        LineKind.CHARGE,
+        LineKind.COVERED,
+        LineKind.OVERAGE,
+    ]
+    assert {fee: fee.billable for fee in FeeType} == {
+        FeeType.POSTAGE: BillableKind.PIECE,
+        FeeType.INSURANCE: BillableKind.PIECE,
+        FeeType.RETURN_RECEIPT: BillableKind.PIECE,
+        FeeType.RETURN: BillableKind.RETURN_LEG,
+        FeeType.CREDIT: BillableKind.CREDIT,
+        FeeType.LUMP_SUM: BillableKind.LUMP_SUM,
+    }
+    assert [kind.label for kind in BillableKind] == ["收寄", "退回", "冲销", "包干"]
+
+
+def test_a_return_leg_billed_before_is_not_billed_again_but_its_piece_was_a_different_event() -> (
+    None
+):
+    """What earlier statements billed is remembered by billable event: June's return leg keeps
+    July from billing the return leg again, not from anything else."""
+    agreement = per_piece(FlatTariff(price="10.00"), return_policy=ReturnPolicy.CHARGE_RETURN_LEG)
+    item = _returned(at(5), at(20))
+    june = settle(agreement, [item], JUNE)
+    assert [line.line_id for line in june.lines] == ["GP-0007/charge", "GP-0007/return_leg"]
+    moved = attrs.evolve(item, picked_up_at=at(2, month=7), returned_at=at(20, month=7))
+    july = settle(agreement, [moved], Period.month(2018, 7), previous=[june])
+    assert list(july.lines) == []
+    assert july.excluded == Exclusions(billed_before=2)
+
+
+def test_the_mode_of_a_statement_is_a_settlement_mode() -> None:
+    statement = settle(per_piece(), [ship(1, Zone.SAME_CITY, 300, at(2))], JUNE)
+    assert statement.mode is SettlementMode.PER_PIECE
+    assert (SettlementMode.PER_PIECE.label, SettlementMode.LUMP_SUM.label) == ("计件", "包干")
+    assert "结算方式 Mode: 计件 per piece" in statement.to_table()
+    assert attrs.evolve(statement, mode="lump_sum").mode is SettlementMode.LUMP_SUM
+    with pytest.raises(ValidationError, match="settlement mode 'monthly' is not a SettlementMode"):
+        attrs.evolve(statement, mode="monthly")
+    assert '"mode": "per_piece"' in to_json(statement)
+
+
+def test_documents_render_what_the_models_methods_return() -> None:
+    statement = settle(per_piece(), [ship(1, Zone.SAME_CITY, 300, at(2))], JUNE)
+    assert statement.to_table(max_lines=0) == documents.statement_table(statement, max_lines=0)
+    assert statement.to_csv() == documents.statement_csv(statement)
+    report = reconcile(statement, CarrierBill.from_statement(statement))
+    assert report.to_table(include_matched=True) == documents.report_table(
+        report, include_matched=True
+    )
+    assert report.to_csv() == documents.report_csv(report)
+    assert amount_in_words is documents.amount_in_words
+
+
+def test_a_reconciliation_entry_is_a_billable_kind_or_its_value() -> None:
+    fields: dict[str, Any] = {
+        "kind": Discrepancy.MATCHED,
+        "waybill": "GP-1",
+        "ours": None,
+        "bill": None,
+        "difference": Money("0.00"),
+        "line_ids": (),
+        "bill_lines": (),
+    }
+    assert ReconciliationItem(entry="return_leg", **fields).entry is BillableKind.RETURN_LEG
+    with pytest.raises(ValidationError, match="entry 'charge' is not a BillableKind; choose"):
+        ReconciliationItem(entry="charge", **fields)

@@ -457,3 +457,33 @@ def test_a_center_code_follows_the_rule_of_service_centers() -> None:
         booked(center=" GZ")
     with pytest.raises(ValidationError, match=r"pass center\.code"):
         ServiceCenter(code=center, name="x", division="520100", mode=None)  # type: ignore[arg-type]
+
+
+def test_an_event_given_twice_is_held_once_in_any_order() -> None:
+    """Events are a set: the same event twice (adjacent, as a sorted tuple would hold it, or
+    apart) is held once, and the state is that of the distinct events."""
+    once = booked().apply(*CLEAN)
+    first = CLEAN[0]
+    for events in ((first, first, *CLEAN[1:]), (*CLEAN, first), tuple(reversed(CLEAN))):
+        again = booked(
+            events=events,
+            status=once.status,
+            picked_up_at=once.picked_up_at,
+            returned_at=once.returned_at,
+        )
+        assert once.events == again.events
+        assert once == again
+
+
+def test_the_wire_reads_a_shipment_as_its_constructor_does() -> None:
+    """The wire's direct path and cattrs' generated one give the same shipment; a value only
+    the wire refuses (a full-width division code, which the model would normalise) is still
+    refused with its path."""
+    from govpost.errors import DeserializationError
+    from govpost.serialization import from_json, to_json
+
+    shipment = booked().apply(*CLEAN)
+    assert shipment == from_json(to_json(shipment), Shipment)
+    text = to_json(shipment).replace('"origin": "520102"', '"origin": "５２０１０２"')
+    with pytest.raises(DeserializationError, match=r"six ASCII digits.* @ \$\.origin"):
+        from_json(text, Shipment)

@@ -24,7 +24,7 @@ from govpost import DeserializationError, Money, Recipient, from_json, to_json
 from govpost.agreements import Insurance
 from govpost.serialization import to_primitive
 from govpost.settlement import BillRow, CarrierBill
-from tests.fuzzing import fuzz
+from tests.fuzzing import fuzz_each
 from tests.strategies import WIRE_MODELS
 
 MODELS = sorted(WIRE_MODELS, key=lambda c: c.__qualname__)
@@ -183,7 +183,7 @@ def _read(text: str | bytes, cls: type[Any]) -> None:
 def test_mutated_documents_give_the_model_or_a_deserialization_error(cls: type[Any]) -> None:
     """from_json of a mutated genuine document: the model or DeserializationError only."""
 
-    @fuzz
+    @fuzz_each
     @given(mutated_documents(cls))
     def check(text: str) -> None:
         _read(text, cls)
@@ -195,7 +195,7 @@ def test_mutated_documents_give_the_model_or_a_deserialization_error(cls: type[A
 def test_random_json_gives_a_deserialization_error(cls: type[Any]) -> None:
     """from_json of random JSON values and random text: the model or DeserializationError."""
 
-    @fuzz
+    @fuzz_each
     @given(json_values.map(json.dumps) | st.text(max_size=60) | st.binary(max_size=60))
     def check(text: str | bytes) -> None:
         _read(text, cls)

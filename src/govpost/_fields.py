@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from govpost._limits import YEARS, check_utf8
+from govpost._limits import check_utf8, check_year
 from govpost.errors import ValidationError
 from govpost.privacy import scrub
 from govpost.regions import Division
 
 E = TypeVar("E", bound=enum.Enum)
+
+#: The heaviest piece govpost records or prices, in grams: the one weight limit of shipments,
+#: tariffs and settlement rows (exported as ``govpost.shipments.MAX_WEIGHT_G`` and
+#: ``govpost.agreements.MAX_WEIGHT_G``).
+MAX_WEIGHT_G = 1_000_000
 
 #: How ``repr`` writes the whitespace people put between the groups of a number.
 _ESCAPED_SPACE = re.compile(
@@ -25,8 +31,11 @@ _ESCAPED_SPACE = re.compile(
 )
 
 
-def short(value: object, width: int = 40) -> str:
+def short(value: object, width: int = 40, *, code: bool = False) -> str:
     """``repr(value)`` scrubbed and cut to ``width`` characters: how a message shows junk input.
+
+    The one home of this rule; modules that must stay light to import reach it through
+    ``govpost.errors._short``, which imports this module on first use.
 
     Junk may be personal data typed into the wrong field, so the recognisable personal numbers
     in it are masked (:func:`govpost.privacy.scrub`) — before the cut, so that a cut never
@@ -37,6 +46,14 @@ def short(value: object, width: int = 40) -> str:
 
     >>> short("call 13985212345"), short("x" * 50), short("139\\t8521\\t2345")
     ("'call 139****2345'", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...", "'139****2345'")
+
+    ``code=True`` shows a value that should have been a code (a tracking number, a division
+    code, which are not personal data themselves): every character without an ASCII form (a
+    full-width ``Ａ`` has one, a Chinese character has none) becomes ``*``, since a code has no
+    such characters and a name typed into the field could not be recognised otherwise.
+
+    >>> short("张三 13985212345", code=True)
+    "'** 139****2345'"
     """
     # Scrubbing never shrinks text below a quarter of its length (a masked number loses at
     # most its separators, three between digits), so scrubbing the first 4 × width + 80
@@ -48,7 +65,10 @@ def short(value: object, width: int = 40) -> str:
     else:  # strings inside a list or dict: their escaped spaces still part the groups
         text = _ESCAPED_SPACE.sub(" ", repr(value)[:head])
         text = scrub(text)
-    return text if len(text) <= width else text[: width - 3] + "..."
+    text = text if len(text) <= width else text[: width - 3] + "..."
+    if code:
+        return "".join(c if unicodedata.normalize("NFKC", c).isascii() else "*" for c in text)
+    return text
 
 
 def coerce_enum(kind: type[E], value: object, what: str | None = None) -> E:
@@ -94,10 +114,40 @@ def aware(value: object, what: str = "timestamp") -> datetime:
             f"{what} {value.isoformat()} is naive: attach a timezone, e.g. "
             f"datetime(..., tzinfo=ZoneInfo('Asia/Shanghai'))"
         )
-    if value.year not in YEARS:
+    check_year(
+        value,
+        lambda: f"{what} {value.isoformat()}",
+        scope="govpost holds times from",
+        hint="; check the clock or the carrier's data",
+    )
+    return value
+
+
+def check_weight(value: object, what: str, *, minimum: int = 1) -> int:
+    """``value`` if it is an int number of grams from ``minimum`` to :data:`MAX_WEIGHT_G`.
+
+    The one weight rule: shipments, tariffs (``minimum=0`` for a first weight that may be
+    nothing) and settlement rows check weights with it.
+
+    Raises:
+        ValidationError: a bool, float or anything else not an int; a weight out of range.
+
+    >>> check_weight(250, "weight_g")
+    250
+    >>> check_weight(0.25, "weight_g")
+    Traceback (most recent call last):
+    ...
+    govpost.errors.ValidationError: weight_g 0.25 must be an int number of grams (e.g. 250), not float; weights are integer grams, never floats: convert kilograms with round(kg * 1000)
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(
-            f"{what} {value.isoformat()} is in the year {value.year}: govpost holds times from "
-            f"{YEARS.start} to {YEARS.stop - 1}; check the clock or the carrier's data"
+            f"{what} {short(value)} must be an int number of grams (e.g. 250), not "
+            f"{type(value).__name__}; weights are integer grams, never floats: convert "
+            f"kilograms with round(kg * 1000)"
+        )
+    if not minimum <= value <= MAX_WEIGHT_G:
+        raise ValidationError(
+            f"{what} {value} g must be between {minimum} g and {MAX_WEIGHT_G:,} g"
         )
     return value
 
@@ -121,6 +171,6 @@ def optional_text(value: object, what: str, *, max_len: int) -> str | None:
     return None if value is None else text(value, what, max_len=max_len)
 
 
-def division(value: object) -> Division:
+def division(value: Division | str) -> Division:
     """A :class:`~govpost.regions.Division` from itself or its code (an attrs converter)."""
     return Division.parse(value)

@@ -11,7 +11,9 @@ than its size:
 - :func:`ascii_digits` is ``str.isdigit`` for ASCII only (``"²".isdigit()`` is true, and ``int()``
   reads Arabic-Indic and full-width digits);
 - :func:`check_utf8` refuses text that cannot be encoded as UTF-8 (lone surrogates), so that
-  nothing accepted at a model's boundary fails later when it is sent or stored.
+  nothing accepted at a model's boundary fails later when it is sent or stored;
+- :func:`check_year` refuses a date or timestamp outside :data:`YEARS`, the one year rule of
+  models and the wire format.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from govpost.errors import ValidationError
@@ -29,6 +32,7 @@ __all__ = [
     "ascii_digits",
     "check_depth",
     "check_utf8",
+    "check_year",
     "load_json",
 ]
 
@@ -56,6 +60,46 @@ _BLANKS = re.compile(r"[ \t]+")
 _DOTTED = re.compile(r"\.(?:[A-Za-z0-9_+:-]*\.)*")
 # Only an escape can put a lone surrogate into parsed JSON (the text itself is valid str).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def check_year(
+    value: date,
+    label: str | Callable[[], str],
+    *,
+    scope: str = "govpost holds dates and times from",
+    hint: str = "",
+) -> None:
+    """Refuse a date or datetime whose year is outside :data:`YEARS` (1900–9998).
+
+    The one year rule of govpost: models (``_fields.aware``, periods, agreements), the wire
+    format and readers of outside data all call it, each naming the value its own way.
+
+    Args:
+        value: a ``date`` or ``datetime``.
+        label: how the message names the value (``"created_at 9999-01-01T00:00:00+08:00"``), or
+            a function that makes that text, called only on error — for callers on a hot path
+            whose label costs more than the check (a scrubbed repr).
+        scope: what holds the years, followed by the range: ``"<label> is in the year Y:
+            <scope> 1900 to 9998<hint>"``.
+        hint: appended to the message (``"; check the clock"``).
+
+    Raises:
+        ValidationError: the year is outside 1900–9998.
+
+    >>> from datetime import date
+    >>> check_year(date(2018, 6, 1), "valid_from")
+    >>> check_year(date(1899, 12, 31), "valid_from 1899-12-31", hint="; check the rate card")
+    Traceback (most recent call last):
+    ...
+    govpost.errors.ValidationError: valid_from 1899-12-31 is in the year 1899: govpost holds dates and times from 1900 to 9998; check the rate card
+
+    .. versionadded:: 0.2.0
+    """
+    if value.year not in YEARS:
+        text = label if isinstance(label, str) else label()
+        raise ValidationError(
+            f"{text} is in the year {value.year}: {scope} {YEARS.start} to {YEARS.stop - 1}{hint}"
+        )
 
 
 def _depth(text: str, skip: re.Pattern[str]) -> int:
@@ -87,6 +131,10 @@ def check_depth(text: str, *, what: str, max_depth: int = MAX_DEPTH, syntax: str
     Raises:
         ValidationError: the text nests too deeply.
     """
+    if syntax == "json" and text.count("[") + text.count("{") <= max_depth:
+        # No nesting can be deeper than the number of opening brackets, those in strings
+        # included: nearly every document is settled by two counts in C, without a scan.
+        return
     deepest = _depth(text, _JSON_STRING if syntax == "json" else _TOML_SKIP)
     if syntax == "toml":
         squeezed = _BLANKS.sub("", _TOML_SKIP.sub("", text))

@@ -47,14 +47,11 @@ import functools
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import attrs
 
-from govpost.errors import CalendarCoverageError, ValidationError
-
-if TYPE_CHECKING:
-    pass
+from govpost.errors import CalendarCoverageError, ValidationError, _short
 
 __all__ = ["WorkCalendar"]
 
@@ -64,13 +61,6 @@ _HOWTO = "https://govpost.readthedocs.io/en/latest/howto/calendar.html"
 MAX_OFFSET = 10_000
 
 _SCHEDULE_KEYS = ("holidays", "workdays", "reference")
-
-
-def _short(value: object) -> str:
-    # Junk may be personal data typed into the wrong field: scrubbed, then cut.
-    from govpost._fields import short  # on first error only: keeps `import govpost` light
-
-    return short(value)
 
 
 def _as_date(value: object, name: str) -> date:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 
 import attrs
 
@@ -97,7 +98,7 @@ class Channel(enum.Enum):
 _CENTER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
-def center_code(value: object) -> str:
+def center_code(value: ServiceCenter | str) -> str:
     """The code of a center, given as its code or as the :class:`ServiceCenter` itself.
 
     The one rule for center codes, wherever a model takes one (a :class:`ServiceCenter`, a
@@ -111,20 +112,21 @@ def center_code(value: object) -> str:
 
     .. versionadded:: 0.2.0
     """
-    if isinstance(value, ServiceCenter):
-        return value.code
-    if not isinstance(value, str) or not _CENTER_CODE.fullmatch(value):
+    given: object = value  # untyped callers pass anything
+    if isinstance(given, ServiceCenter):
+        return given.code
+    if not isinstance(given, str) or not _CENTER_CODE.fullmatch(given):
         raise ValidationError(
-            f"center code {short(value)} must be 1-64 letters, digits, '-', '_' or '.', "
+            f"center code {short(given)} must be 1-64 letters, digits, '-', '_' or '.', "
             f"starting with a letter or digit (e.g. 'GZ-520100')"
         )
-    return value
+    return given
 
 
 def _code(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if isinstance(value, ServiceCenter):
         raise ValidationError("a center's code is a str: pass center.code, not the center")
-    center_code(value)
+    center_code(value)  # type: ignore[arg-type]  # the validator sees what was passed
 
 
 def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -135,15 +137,15 @@ def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> N
     check_utf8(value, "center name")
 
 
-def _mode(value: object) -> CooperationMode | None:
+def _mode(value: CooperationMode | str | None) -> CooperationMode | None:
     return None if value is None else coerce_enum(CooperationMode, value)
 
 
-def _channels(values: object) -> frozenset[Channel]:
+def _channels(values: Iterable[Channel | str]) -> frozenset[Channel]:
     return coerce_enum_set(Channel, values)
 
 
-def _business_lines(values: object) -> frozenset[BusinessLine]:
+def _business_lines(values: Iterable[BusinessLine | str]) -> frozenset[BusinessLine]:
     return coerce_enum_set(BusinessLine, values)
 
 

@@ -146,3 +146,22 @@ class StoreError(GovpostError, OSError):
 
     .. versionadded:: 0.1.0
     """
+
+
+def _short(value: object, *, code: bool = False) -> str:
+    """How an error message shows a bad value: :func:`govpost._fields.short`, loaded on first use.
+
+    The one way to that helper for modules that ``import govpost`` loads (money) or that the
+    scrubber itself imports (identifiers, regions, calendar): the scrubber and its tables load
+    with the first error, not with ``import govpost``. ``code=True`` is for a value that should
+    have been a code (a waybill, a division): every character without an ASCII form shows as
+    ``*``.
+    """
+    from govpost._fields import short  # privacy (the scrubber) imports identifiers and regions
+
+    return short(value, code=code)
+
+
+def _short_code(value: object) -> str:
+    """:func:`_short` of a value that should have been a code (``code=True``)."""
+    return _short(value, code=True)

@@ -112,6 +112,9 @@ import attrs
 from govpost._limits import ascii_digits
 from govpost.errors import InvalidTrackingNumberError, ValidationError
 
+# A bad tracking number or USCC is shown as a code: scrubbed, non-ASCII characters as ``*``.
+from govpost.errors import _short_code as _short
+
 __all__ = [
     "COMPOUND_SURNAMES",
     "DomesticCheckDigitWarning",
@@ -149,19 +152,6 @@ _LETTERS = frozenset(string.ascii_uppercase)
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 _MOBILE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212().]+")
 _MOBILE_SHAPE = re.compile(r"\+?[0-9]+")
-
-
-def _short(value: object) -> str:
-    """How a message shows a bad tracking number or USCC, which is not personal data itself.
-
-    What was typed into the field may be, though: the repr is scrubbed (mobile and ID numbers
-    masked), and every character without an ASCII form (a full-width ``Ａ`` has one, a Chinese
-    character has none) is shown as ``*``: neither identifier has such characters, and a name
-    cannot be recognised otherwise. Cut to 40 characters.
-    """
-    from govpost._fields import short  # privacy, which short uses, imports this module
-
-    return "".join(c if unicodedata.normalize("NFKC", c).isascii() else "*" for c in short(value))
 
 
 def _is_digits(text: str) -> bool:
@@ -215,11 +205,12 @@ def s10_check_digit(serial: str) -> int:
     return {10: 0, 11: 5}.get(check, check)
 
 
-def _compact_tracking(text: object) -> str:
+def _compact_tracking(text: str) -> str:
     """Normalise: NFKC, no spaces or dashes, upper case. Refuses non-str and huge input."""
-    if not isinstance(text, str):
+    given: object = text  # untyped callers (and is_valid_tracking_number) pass anything
+    if not isinstance(given, str):
         raise InvalidTrackingNumberError(
-            f"tracking number {_short(text)} of type {type(text).__name__} is not text: "
+            f"tracking number {_short(given)} of type {type(given).__name__} is not text: "
             f"pass a str such as 'EA123456785CN'"
         )
     if len(text) > _MAX_INPUT:
@@ -296,7 +287,7 @@ class TrackingNumber:
     value: str = attrs.field(converter=_compact_tracking, validator=_check_tracking)
 
     @classmethod
-    def parse(cls, text: object, *, domestic: bool = False) -> Self:
+    def parse(cls, text: str, *, domestic: bool = False) -> Self:
         """Read a tracking number as people write it.
 
         Args:
@@ -329,7 +320,7 @@ class TrackingNumber:
         return number
 
     @classmethod
-    def parse_any(cls, text: object) -> Self:
+    def parse_any(cls, text: str) -> Self:
         """Read a UPU S10 or a domestic EMS number: ``parse(text, domestic=True)``.
 
         This is what the wire format and carrier adapters use, since both kinds reach them.
@@ -351,7 +342,7 @@ class TrackingNumber:
         return number
 
     @classmethod
-    def _read(cls, text: object, *, domestic: bool) -> Self:
+    def _read(cls, text: str, *, domestic: bool) -> Self:
         number = cls(value=text)
         if number.is_domestic and not domestic:
             raise InvalidTrackingNumberError(
@@ -424,6 +415,8 @@ def is_valid_tracking_number(text: object, *, domestic: bool = False) -> bool:
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(text, str):
+        return False
     try:
         TrackingNumber._read(text, domestic=domestic)
     except InvalidTrackingNumberError:

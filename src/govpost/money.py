@@ -33,7 +33,7 @@ from typing import Any, Self
 
 import attrs
 
-from govpost.errors import CurrencyMismatchError, ValidationError
+from govpost.errors import CurrencyMismatchError, ValidationError, _short
 
 __all__ = ["Money", "allocate"]
 
@@ -55,6 +55,11 @@ _EXACT = decimal.Context(
         decimal.Clamped,
     ],
 )
+
+
+def _amount(value: Decimal | str | int) -> Decimal:
+    """The converter of :attr:`Money.amount`: what a caller may pass, checked at run time."""
+    return _to_decimal(value)
 
 
 def _to_decimal(value: object, what: str = "amount") -> Decimal:
@@ -99,19 +104,13 @@ def _to_decimal(value: object, what: str = "amount") -> Decimal:
     return dec
 
 
-def _short(value: object) -> str:
-    # Junk in an amount may be personal data typed into the wrong field: scrubbed, then cut.
-    from govpost._fields import short  # on first error only: keeps `import govpost` light
-
-    return short(value)
-
-
-def _currency(value: object) -> str:
-    if not isinstance(value, str) or len(value) != 3 or not value.isascii() or not value.isalpha():
+def _currency(value: str) -> str:
+    given: object = value  # untyped callers pass anything
+    if not isinstance(given, str) or len(given) != 3 or not given.isascii() or not given.isalpha():
         raise ValidationError(
-            f"currency {_short(value)} is not an ISO 4217 code: use three letters such as 'CNY'"
+            f"currency {_short(given)} is not an ISO 4217 code: use three letters such as 'CNY'"
         )
-    return value.upper()
+    return given.upper()
 
 
 def _exact(op: str, compute: Any) -> Decimal:
@@ -159,7 +158,7 @@ class Money:
     .. versionadded:: 0.1.0
     """
 
-    amount: Decimal = attrs.field(converter=_to_decimal)
+    amount: Decimal = attrs.field(converter=_amount)
     currency: str = attrs.field(default="CNY", converter=_currency)
 
     @classmethod
@@ -185,8 +184,9 @@ class Money:
 
         .. versionadded:: 0.1.0
         """
-        if isinstance(fen, bool) or not isinstance(fen, int):
-            raise ValidationError(f"fen {_short(fen)} must be an int number of minor units")
+        given: object = fen  # untyped callers pass anything
+        if isinstance(given, bool) or not isinstance(given, int):
+            raise ValidationError(f"fen {_short(given)} must be an int number of minor units")
         # scaleb with the exact context: the ambient one would round beyond 28 digits.
         return cls(_exact("from_fen", lambda: Decimal(fen).scaleb(-2, _EXACT)), currency)
 
@@ -234,16 +234,18 @@ class Money:
                 f"cannot {op} {self} and {other}: convert one to the other's currency first"
             )
 
-    def __add__(self, other: object) -> Money:
-        if not isinstance(other, Money):
+    def __add__(self, other: Money) -> Money:
+        given: object = other  # untyped callers pass anything
+        if not isinstance(given, Money):
             return NotImplemented
         self._same(other, "add")
         return Money(
             _exact("addition", lambda: _EXACT.add(self.amount, other.amount)), self.currency
         )
 
-    def __sub__(self, other: object) -> Money:
-        if not isinstance(other, Money):
+    def __sub__(self, other: Money) -> Money:
+        given: object = other  # untyped callers pass anything
+        if not isinstance(given, Money):
             return NotImplemented
         self._same(other, "subtract")
         return Money(
@@ -261,10 +263,11 @@ class Money:
     def __abs__(self) -> Money:
         return Money(self.amount.copy_abs(), self.currency)
 
-    def __mul__(self, factor: object) -> Money:
-        if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
+    def __mul__(self, factor: int | Decimal) -> Money:
+        given: object = factor  # untyped callers pass anything
+        if isinstance(given, bool) or not isinstance(given, int | Decimal):
             raise ValidationError(
-                f"cannot multiply {self} by {_short(factor)} ({type(factor).__name__}): "
+                f"cannot multiply {self} by {_short(given)} ({type(given).__name__}): "
                 f"multiply money by an int or a Decimal only"
             )
         multiplier = _to_decimal(factor, "factor")
@@ -275,25 +278,26 @@ class Money:
 
     __rmul__ = __mul__
 
-    def _compare(self, other: object, op: str) -> tuple[Decimal, Decimal] | None:
-        if not isinstance(other, Money):
+    def _compare(self, other: Money, op: str) -> tuple[Decimal, Decimal] | None:
+        given: object = other  # untyped callers pass anything
+        if not isinstance(given, Money):
             return None
-        self._same(other, op)
-        return self.amount, other.amount
+        self._same(given, op)
+        return self.amount, given.amount
 
-    def __lt__(self, other: object) -> bool:
+    def __lt__(self, other: Money) -> bool:
         pair = self._compare(other, "compare")
         return NotImplemented if pair is None else pair[0] < pair[1]
 
-    def __le__(self, other: object) -> bool:
+    def __le__(self, other: Money) -> bool:
         pair = self._compare(other, "compare")
         return NotImplemented if pair is None else pair[0] <= pair[1]
 
-    def __gt__(self, other: object) -> bool:
+    def __gt__(self, other: Money) -> bool:
         pair = self._compare(other, "compare")
         return NotImplemented if pair is None else pair[0] > pair[1]
 
-    def __ge__(self, other: object) -> bool:
+    def __ge__(self, other: Money) -> bool:
         pair = self._compare(other, "compare")
         return NotImplemented if pair is None else pair[0] >= pair[1]
 
@@ -350,13 +354,16 @@ def allocate(total: Money, weights: Iterable[int | Decimal]) -> list[Money]:
 
     .. versionadded:: 0.1.0
     """
-    if not isinstance(total, Money):
-        raise ValidationError(f"total {_short(total)} must be a Money, e.g. Money('100.00')")
-    if isinstance(weights, str | bytes) or not isinstance(weights, Iterable):
+    given_total: object = total  # untyped callers pass anything
+    given_weights: object = weights
+    if not isinstance(given_total, Money):
+        raise ValidationError(f"total {_short(given_total)} must be a Money, e.g. Money('100.00')")
+    if isinstance(given_weights, str | bytes) or not isinstance(given_weights, Iterable):
         raise ValidationError(
-            f"weights {_short(weights)} must be a list of ints or Decimals, e.g. pieces per center"
+            f"weights {_short(given_weights)} must be a list of ints or Decimals, e.g. pieces "
+            f"per center"
         )
-    parts = [_weight(w, i) for i, w in enumerate(weights)]
+    parts = [_weight(w, i) for i, w in enumerate(given_weights)]
     if not parts:
         raise ValidationError("allocate() needs at least one weight")
     whole = sum(parts, Fraction(0))

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from govpost._fields import aware, coerce_enum, short
-from govpost._limits import YEARS
+from govpost._limits import YEARS, check_year
 from govpost.errors import ValidationError
 
 __all__ = ["SHANGHAI", "Period", "PeriodKind", "business_date"]
@@ -103,11 +103,12 @@ def _kind(value: PeriodKind | str) -> PeriodKind:
 def _start(value: date) -> date:
     if not isinstance(value, date) or type(value) is not date:
         raise ValidationError(f"period start {short(value)} must be a datetime.date")
-    if value.year not in YEARS:
-        raise ValidationError(
-            f"period start {value} is in the year {value.year}: periods lie in the years "
-            f"{YEARS.start} to {YEARS.stop - 1}, the years of the wire format"
-        )
+    check_year(
+        value,
+        f"period start {value}",
+        scope="periods lie in the years",
+        hint=", the years of the wire format",
+    )
     return value
 
 

@@ -42,6 +42,7 @@ from typing import Any
 import attrs
 
 from govpost.errors import ValidationError
+from govpost.errors import _short_code as _short
 
 __all__ = ["MUNICIPALITIES", "AdminLevel", "Division", "Zone", "zone_between"]
 
@@ -137,15 +138,6 @@ def _normalise_code(value: object) -> str:
     return text
 
 
-def _short(value: object) -> str:
-    """How a message shows a bad division code: scrubbed, cut, and with every character that
-    has no ASCII form shown as ``*`` — a code has none, and what was typed instead may be a
-    name or an address (as :mod:`govpost.identifiers` shows a bad tracking number)."""
-    from govpost.identifiers import _short as shown  # loads the scrubber on first error only
-
-    return shown(value)
-
-
 def _known(instance: object, attribute: object, code: str) -> None:
     if not isinstance(code, str):
         raise ValidationError(
@@ -175,7 +167,7 @@ class Division:
     code: str = attrs.field(validator=_known)
 
     @classmethod
-    def parse(cls, value: object) -> Division:
+    def parse(cls, value: Division | str) -> Division:
         """A division from its code, accepting surrounding spaces and full-width digits.
 
         Args:

@@ -1,4 +1,4 @@
-"""The wire format: every govpost model to and from JSON, through one cattrs converter.
+"""The wire format: every govpost model to and from JSON and TOML, through one cattrs converter.
 
 Money is an object with a string amount, timestamps are ISO 8601 with their offset, enums are
 their values and divisions their codes::
@@ -43,6 +43,30 @@ A carrier's answer kept in :attr:`Booking.raw <govpost.carriers.Booking.raw>` an
 :attr:`Quote.raw <govpost.carriers.Quote.raw>` is part of the wire format: a booking read back
 from JSON still holds it.
 
+TOML (:func:`to_toml`, :func:`from_toml`) is the same wire format in another syntax, for the
+data an agency keeps in files (rate cards): a document is a table, so a model or a dict of them;
+dates are TOML dates; a field that is ``None`` is left out, since TOML has no null. TOML text
+is held to the same bounds as JSON::
+
+    >>> from datetime import date
+    >>> from govpost.ratecards import Rate
+    >>> from govpost.tariffs import FlatTariff
+    >>> rate = Rate(valid_from=date(2018, 6, 16), reference="黔邮〔2018〕9号",
+    ...             tariff=FlatTariff(price="11.00"))
+    >>> print(to_toml(rate))
+    valid_from = 2018-06-16
+    reference = "黔邮〔2018〕9号"
+    <BLANKLINE>
+    [tariff]
+    zone_prices = []
+    <BLANKLINE>
+    [tariff.price]
+    amount = "11.00"
+    currency = "CNY"
+    <BLANKLINE>
+    >>> from_toml(to_toml(rate), Rate) == rate
+    True
+
 Users who need different hooks start from :func:`make_converter`, which returns a fresh
 converter with govpost's hooks that they may change without affecting govpost itself.
 
@@ -52,17 +76,30 @@ converter with govpost's hooks that they may change without affecting govpost it
 from __future__ import annotations
 
 import json
+import math
+import re
+import tomllib
+from datetime import date, time
 from typing import Any, TypeVar
 
 import cattrs
+import tomli_w
 from cattrs.v import transform_error
 
 from govpost import _convert
 from govpost._fields import short
-from govpost._limits import load_json
+from govpost._limits import MAX_DEPTH, check_depth, check_utf8, load_json
 from govpost.errors import DeserializationError, GovpostError, ValidationError
 
-__all__ = ["from_json", "from_primitive", "make_converter", "to_json", "to_primitive"]
+__all__ = [
+    "from_json",
+    "from_primitive",
+    "from_toml",
+    "make_converter",
+    "to_json",
+    "to_primitive",
+    "to_toml",
+]
 
 T = TypeVar("T")
 
@@ -191,3 +228,144 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
 
 def _name(cls: Any) -> str:
     return getattr(cls, "__name__", repr(cls))
+
+
+def to_toml(obj: object) -> str:
+    """``obj`` as a TOML document in govpost's wire format: what :func:`from_toml` reads back.
+
+    The wire format of :func:`to_json`, written as TOML: dates (``"2018-06-16"``) are TOML
+    dates, fields that are ``None`` are left out (TOML has no null), tables and arrays of
+    tables are laid out by ``tomli-w``. Meant for the data kept in files — rate cards,
+    tariffs, agreements —, whose optional fields default to ``None``: a model with a required
+    field that may be ``None`` does not read back.
+
+    Args:
+        obj: a govpost model, or a dict of them: a TOML document is a table.
+
+    Raises:
+        ValidationError: ``obj`` is not written as a table (it is a list, a string or a
+            number), holds ``None`` inside a list, or holds something the wire format cannot
+            write (see :func:`to_json`).
+
+    >>> from govpost.money import Money
+    >>> print(to_toml({"postage": Money("12.5")}))
+    [postage]
+    amount = "12.50"
+    currency = "CNY"
+    <BLANKLINE>
+
+    .. versionadded:: 0.2.0
+    """
+    data = to_primitive(obj)
+    if not isinstance(data, dict):
+        raise ValidationError(
+            f"to_toml() cannot write {short(obj)} of type {type(obj).__name__}: a TOML document "
+            f"is a table; pass a govpost model or a dict (use to_json for a list or a value)"
+        )
+    try:
+        return tomli_w.dumps(_toml_values(data, 0))
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"to_toml() cannot write {short(obj)} of type {type(obj).__name__} ({exc}): pass a "
+            f"govpost model, or dicts of models, strings, ints and bools"
+        ) from exc
+
+
+# What the wire format writes for a date, read back as the same text: a TOML date.
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _toml_values(data: Any, depth: int) -> Any:
+    """The wire format's plain data as TOML values: dates, no ``None`` in tables."""
+    if isinstance(data, dict | list) and depth > MAX_DEPTH:
+        raise ValidationError(
+            f"to_toml() cannot write data nested more than {MAX_DEPTH} deep (or holding itself)"
+        )
+    if isinstance(data, dict):
+        return {k: _toml_values(v, depth + 1) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        if any(v is None for v in data):
+            raise ValidationError("to_toml() cannot write None inside a list: TOML has no null")
+        return [_toml_values(v, depth + 1) for v in data]
+    if isinstance(data, str) and _DATE_TEXT.fullmatch(data):
+        try:
+            day = date.fromisoformat(data)
+        except ValueError:  # "2018-02-30" is text that looks like a date: it stays text
+            return data
+        return day
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ValidationError(f"to_toml() cannot write {data}: not a number of the wire format")
+    return data
+
+
+def from_toml(text: str | bytes, cls: type[T]) -> T:
+    """Read a ``cls`` from a TOML document in govpost's wire format.
+
+    The document :func:`to_toml` writes; TOML dates and date-times are read as the ISO text
+    the wire format holds. Total, like :func:`from_json`: whatever the text, the answer is a
+    ``cls`` or a :class:`~govpost.errors.DeserializationError`, in time bounded by the size of
+    the text. Tables, arrays and dotted keys may nest at most 64 deep (Python's TOML reader
+    would exhaust the stack near 1,000, and its cost grows with the square of a dotted key's
+    length); bytes must be UTF-8.
+
+    Raises:
+        DeserializationError: the text is not TOML, nests too deeply, holds a lone surrogate,
+            or does not describe a valid ``cls`` (naming the path of every bad field).
+
+    >>> from govpost.money import Money
+    >>> from_toml('amount = "12.50"', Money)
+    Money('12.50', 'CNY')
+    >>> from_toml("amount = 12.5", Money)
+    Traceback (most recent call last):
+    ...
+    govpost.errors.DeserializationError: cannot read Money: money amount 12.5 must be a JSON string such as "12.50", so that no JSON reader turns it into a binary float @ $
+
+    .. versionadded:: 0.2.0
+    """
+    given: object = text  # untyped callers pass anything
+    if isinstance(given, bytes | bytearray):
+        try:
+            given = bytes(given).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DeserializationError(
+                f"cannot read {_name(cls)}: the TOML text is not UTF-8 (byte {exc.start})"
+            ) from None
+    if not isinstance(given, str):
+        raise DeserializationError(
+            f"cannot read {_name(cls)}: expected TOML text (str or UTF-8 bytes), got "
+            f"{type(given).__name__}; read the file with .read_text(encoding='utf-8')"
+        )
+    try:
+        check_utf8(given, "the TOML text")
+        check_depth(given, what="the TOML text", syntax="toml")
+        data = tomllib.loads(given)
+    except ValidationError as exc:
+        raise DeserializationError(f"cannot read {_name(cls)}: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError; an int over 4,300 digits
+        raise DeserializationError(f"cannot read {_name(cls)}: not valid TOML ({exc})") from exc
+    return _from_toml_data(data, cls)
+
+
+def _from_toml_data(data: object, cls: type[T]) -> T:
+    """:func:`from_primitive` of parsed TOML (or JSON): TOML's dates and times as ISO text.
+
+    Raises:
+        DeserializationError: as :func:`from_primitive`; the data nests deeper than
+            :data:`~govpost._limits.MAX_DEPTH` (or holds itself).
+    """
+    return from_primitive(_iso_text(data, 0, cls), cls)
+
+
+def _iso_text(data: object, depth: int, cls: type) -> object:
+    if isinstance(data, dict | list) and depth > MAX_DEPTH:
+        raise DeserializationError(
+            f"cannot read {_name(cls)}: the data nests more than {MAX_DEPTH} deep (or holds "
+            f"itself); no govpost document is more than a few levels deep"
+        )
+    if isinstance(data, dict):
+        return {k: _iso_text(v, depth + 1, cls) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_iso_text(v, depth + 1, cls) for v in data]
+    if isinstance(data, date | time):  # and datetime, a date
+        return data.isoformat()
+    return data

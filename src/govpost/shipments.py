@@ -18,28 +18,33 @@ event under the same id with corrected content issues a *correction*: the versio
 replaces the earlier one, which is kept in :attr:`Shipment.superseded`. Reading a shipment costs
 O(N log N) in its N events, revocations and corrections included.
 
-Time limits (时限): :class:`DeliveryTimeLimits` gives the delivery deadline in working days by
-zone (of a :class:`~govpost.calendar.WorkCalendar`) and :meth:`~DeliveryTimeLimits.is_overdue`;
-:class:`StageDurations` measures approved → booked → picked up → delivered in working time,
-for the analysis of each stage against the approval time limits.
+Time limits (时限) — :class:`~govpost.timelimits.DeliveryTimeLimits`,
+:class:`~govpost.timelimits.StageDurations`, :func:`~govpost.timelimits.working_time_between`
+— live in :mod:`govpost.timelimits`; this module still exports them.
 
 .. versionadded:: 0.1.0
+
+.. versionchanged:: 0.2.0
+   The time limits moved to :mod:`govpost.timelimits`.
 """
 
 from __future__ import annotations
 
 import bisect
 import enum
+import itertools
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from contextvars import ContextVar
+from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from govpost._fields import aware, coerce_enum, division, short, text
-from govpost.calendar import WorkCalendar
-from govpost.centers import BusinessLine, center_code
+from govpost._fields import MAX_WEIGHT_G as _MAX_WEIGHT_G
+from govpost._fields import aware, check_weight, coerce_enum, division, short, text
+from govpost.centers import BusinessLine, ServiceCenter, center_code
 from govpost.errors import InvalidTransitionError, ValidationError
 from govpost.identifiers import (
     TrackingNumber,
@@ -49,8 +54,19 @@ from govpost.identifiers import (
     validate_mobile,
 )
 from govpost.money import Money
-from govpost.periods import SHANGHAI
 from govpost.regions import Division, Zone, zone_between
+
+if TYPE_CHECKING:
+    from govpost.timelimits import DeliveryTimeLimits, StageDurations, working_time_between
+
+#: The heaviest piece govpost records or prices, in grams; also
+#: :data:`govpost.agreements.MAX_WEIGHT_G`.
+#:
+#: .. versionadded:: 0.2.0
+#:
+#: .. versionchanged:: 0.2.0
+#:    Defined in ``govpost._fields``, the one home of the weight rule.
+MAX_WEIGHT_G = _MAX_WEIGHT_G
 
 __all__ = [
     "MAX_WEIGHT_G",
@@ -68,13 +84,6 @@ __all__ = [
     "TrackingEvent",
     "working_time_between",
 ]
-
-
-#: The heaviest piece govpost records or prices, in grams; also
-#: :data:`govpost.agreements.MAX_WEIGHT_G`.
-#:
-#: .. versionadded:: 0.2.0
-MAX_WEIGHT_G = 1_000_000
 
 
 class Direction(enum.Enum):
@@ -100,6 +109,11 @@ class ShipmentStatus(enum.Enum):
     RETURNED = "returned"
     EXCEPTION = "exception"
     CANCELLED = "cancelled"
+
+    # Members are singletons compared by identity, so identity is a hash consistent with ==;
+    # Enum's own hashes the name in Python, and deriving a shipment's state looks statuses up
+    # in the transition table a dozen times per event.
+    __hash__ = object.__hash__
 
     @property
     def label(self) -> str:
@@ -130,15 +144,15 @@ _STATUS_LABELS = {
 }
 
 
-def _name(value: object) -> str:
+def _name(value: str) -> str:
     return text(value, "recipient name", max_len=100)
 
 
-def _mobile(value: object) -> str | None:
-    return None if value is None else validate_mobile(value)  # type: ignore[arg-type]
+def _mobile(value: str | None) -> str | None:
+    return None if value is None else validate_mobile(value)
 
 
-def _address(value: object) -> str | None:
+def _address(value: str | None) -> str | None:
     return None if value is None else text(value, "recipient address", max_len=500)
 
 
@@ -151,6 +165,9 @@ class Recipient:
         mobile: a mainland mobile number; normalised to its 11 digits.
         address: the delivery address.
     """
+
+    # read from the wire by the direct path of govpost._convert (bulk reads stay cheap)
+    _wire_direct = True
 
     name: str = attrs.field(converter=_name)
     mobile: str | None = attrs.field(default=None, converter=_mobile)
@@ -173,83 +190,98 @@ def _shipment_id(instance: object, attribute: object, value: str) -> None:
         )
 
 
-def _weight(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(
-            f"weight {short(value)} must be an int number of grams (e.g. 250), not "
-            f"{type(value).__name__}; convert kilograms with round(kg * 1000) yourself"
-        )
-    if value <= 0 or value > MAX_WEIGHT_G:
-        raise ValidationError(f"weight {value} g must be between 1 g and {MAX_WEIGHT_G:,} g")
-    return value
+def _weight(value: int) -> int:
+    return check_weight(value, "weight")
 
 
-def _declared(value: object) -> Money | None:
-    if value is None:
+def _declared(value: Money | None) -> Money | None:
+    given: object = value  # untyped callers pass anything
+    if given is None:
         return None
-    if not isinstance(value, Money):
-        raise ValidationError(f"declared value {short(value)} must be a Money or None")
-    if value.amount <= 0:
-        raise ValidationError(f"declared value {value} must be positive (or None)")
-    return value
+    if not isinstance(given, Money):
+        raise ValidationError(f"declared value {short(given)} must be a Money or None")
+    if given.amount <= 0:
+        raise ValidationError(f"declared value {given} must be positive (or None)")
+    return given
 
 
-def _business_line(value: object) -> BusinessLine:
+def _recipient(value: Recipient | None) -> Recipient | None:
+    given: object = value  # untyped callers pass anything
+    if given is not None and not isinstance(given, Recipient):
+        raise ValidationError(
+            f"recipient {short(given)} must be a Recipient(name=..., mobile=..., address=...) "
+            f"or None"
+        )
+    return given
+
+
+def _business_line(value: BusinessLine | str) -> BusinessLine:
     return coerce_enum(BusinessLine, value)
 
 
-def _direction(value: object) -> Direction:
+def _direction(value: Direction | str) -> Direction:
     return coerce_enum(Direction, value)
 
 
-def _status(value: object) -> ShipmentStatus:
+def _status(value: ShipmentStatus | str) -> ShipmentStatus:
     return coerce_enum(ShipmentStatus, value)
 
 
-def _created_at(value: object) -> datetime:
+def _created_at(value: datetime) -> datetime:
     return aware(value, "created_at")
 
 
-def _picked_up_at(value: object) -> datetime | None:
+def _picked_up_at(value: datetime | None) -> datetime | None:
     return None if value is None else aware(value, "picked_up_at")
 
 
-def _returned_at(value: object) -> datetime | None:
+def _returned_at(value: datetime | None) -> datetime | None:
     return None if value is None else aware(value, "returned_at")
 
 
-def _application_ref(value: object) -> str | None:
+def _application_ref(value: str | None) -> str | None:
     return None if value is None else text(value, "application reference", max_len=64)
 
 
-def _center(value: object) -> str:
+def _center(value: ServiceCenter | str) -> str:
     # The rule of ServiceCenter codes; a ServiceCenter itself stands for its code.
     return center_code(value)
 
 
-def _approved_at(value: object) -> datetime | None:
+def _approved_at(value: datetime | None) -> datetime | None:
     return None if value is None else aware(value, "approved_at")
 
 
-def _event_tuple(value: object, what: str) -> tuple[TrackingEvent, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValidationError(f"{what} {short(value)} must be a collection of TrackingEvent")
-    events = tuple(value)
+def _event_tuple(value: Iterable[TrackingEvent], what: str) -> tuple[TrackingEvent, ...]:
+    """The distinct events of ``value`` sorted by :func:`_event_key`.
+
+    A tuple already in that order, without repeats — what :meth:`Shipment.apply` and the wire
+    format hand over — is returned as it is: its keys are made once, and no set is built.
+    """
+    given: object = value  # untyped callers pass anything
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise ValidationError(f"{what} {short(given)} must be a collection of TrackingEvent")
+    events = given if type(given) is tuple else tuple(given)
+    keys = []
     for event in events:
-        if not isinstance(event, TrackingEvent):
+        if type(event) is not TrackingEvent and not isinstance(event, TrackingEvent):
             raise ValidationError(f"{what} must be TrackingEvent values, not {short(event)}")
+        keys.append(event._key)
+    # Equal events have equal keys, so strictly increasing keys mean sorted and distinct.
+    if all(a < b for a, b in itertools.pairwise(keys)):
+        return events
     return tuple(sorted(set(events), key=_event_key))
 
 
-def _events(value: object) -> tuple[TrackingEvent, ...]:
+def _events(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
     return _event_tuple(value, "events")
 
 
-def _superseded(value: object) -> tuple[TrackingEvent, ...]:
+def _superseded(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
     return _event_tuple(value, "superseded events")
 
 
-def _tracking(value: object) -> TrackingNumber | None:
+def _tracking(value: TrackingNumber | str | None) -> TrackingNumber | None:
     if value is None or isinstance(value, TrackingNumber):
         return value
     return TrackingNumber(value=value)
@@ -339,29 +371,29 @@ _EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
 
 
 def _event_id(instance: object, attribute: object, value: str) -> None:
-    if not isinstance(value, str) or not _EVENT_ID.fullmatch(value):
+    given: object = value  # untyped callers pass anything
+    if not isinstance(given, str) or not _EVENT_ID.fullmatch(given):
         raise ValidationError(
-            f"event id {short(value)} must be 1-128 printable characters without spaces"
+            f"event id {short(given)} must be 1-128 printable characters without spaces"
         )
 
 
-def _event_tracking(value: object) -> TrackingNumber:
+def _event_tracking(value: TrackingNumber | str) -> TrackingNumber:
     return value if isinstance(value, TrackingNumber) else TrackingNumber(value=value)
 
 
-def _occurred_at(value: object) -> datetime:
+def _occurred_at(value: datetime) -> datetime:
     return aware(value, "occurred_at")
 
 
-def _optional_text(value: object) -> str | None:
+def _optional_text(value: str | None) -> str | None:
     return None if value is None else text(value, "event text", max_len=500)
 
 
-def _revokes(value: object) -> str | None:
-    if value is None:
-        return None
-    _event_id(None, None, value)  # type: ignore[arg-type]
-    return value  # type: ignore[return-value]
+def _revokes(value: str | None) -> str | None:
+    if value is not None:
+        _event_id(None, None, value)
+    return value
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -382,6 +414,9 @@ class TrackingEvent:
     .. versionadded:: 0.1.0
     """
 
+    # read from the wire by the direct path of govpost._convert (bulk reads stay cheap)
+    _wire_direct = True
+
     event_id: str = attrs.field(validator=_event_id)
     tracking_number: TrackingNumber = attrs.field(converter=_event_tracking)
     status: ShipmentStatus = attrs.field(converter=_status)
@@ -390,6 +425,25 @@ class TrackingEvent:
     carrier_code: str | None = attrs.field(default=None, converter=_optional_text)
     description: str | None = attrs.field(default=None, converter=_optional_text)
     revokes: str | None = attrs.field(default=None, converter=_revokes)
+    # The sort key (see _event_key), made once: shipments sort and compare their events by it.
+    _key: tuple[datetime, int, str, str, str, str, str] = attrs.field(
+        init=False, eq=False, hash=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_key",
+            (
+                self.occurred_at,
+                _RANK[self.status],
+                self.event_id,
+                self.revokes or "",
+                self.carrier_code or "",
+                self.location or "",
+                self.description or "",
+            ),
+        )
 
     @property
     def is_revocation(self) -> bool:
@@ -406,15 +460,8 @@ class TrackingEvent:
 
 
 def _event_key(event: TrackingEvent) -> tuple[datetime, int, str, str, str, str, str]:
-    return (
-        event.occurred_at,
-        _RANK[event.status],
-        event.event_id,
-        event.revokes or "",
-        event.carrier_code or "",
-        event.location or "",
-        event.description or "",
-    )
+    """The order of events: by time, then :data:`STATUS_PRECEDENCE`, then id and content."""
+    return event._key
 
 
 @attrs.frozen
@@ -530,6 +577,15 @@ def _revoked(unique: list[TrackingEvent], anomalies: list[Anomaly]) -> set[str]:
     return revoked
 
 
+# apply() derives the state of the events it merges, then builds the new shipment, whose own
+# check derives the state of the events it holds: the same events, the same created_at. The
+# state is handed over here (per thread and task) so that it is derived once; the check uses
+# it only for the very tuple apply() merged (the events converter keeps a sorted tuple as is).
+_PENDING: ContextVar[tuple[tuple[TrackingEvent, ...], ShipmentStatus, _State] | None] = ContextVar(
+    "govpost.shipments._PENDING", default=None
+)
+
+
 @attrs.frozen(kw_only=True, repr=False)
 class Shipment:
     """One item sent through the post under the cooperation.
@@ -573,6 +629,9 @@ class Shipment:
        ``superseded``: corrected events are kept, not reported as conflicting duplicates.
     """
 
+    # read from the wire by the direct path of govpost._convert (bulk reads stay cheap)
+    _wire_direct = True
+
     id: str = attrs.field(validator=_shipment_id)
     center: str = attrs.field(converter=_center)
     business_line: BusinessLine = attrs.field(converter=_business_line)
@@ -581,7 +640,7 @@ class Shipment:
     destination: Division = attrs.field(converter=division)
     weight_g: int = attrs.field(converter=_weight)
     created_at: datetime = attrs.field(converter=_created_at)
-    recipient: Recipient | None = attrs.field(default=None)
+    recipient: Recipient | None = attrs.field(default=None, converter=_recipient)
     declared_value: Money | None = attrs.field(default=None, converter=_declared)
     return_receipt: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     tracking_number: TrackingNumber | None = attrs.field(default=None, converter=_tracking)
@@ -627,8 +686,9 @@ class Shipment:
             self._check_events()
 
     def _check_events(self) -> None:
+        waybill = self.tracking_number
         for event in (*self.events, *self.superseded):
-            if event.tracking_number != self.tracking_number:
+            if event.tracking_number is not waybill and event.tracking_number != waybill:
                 raise ValidationError(
                     f"shipment {self.id} (waybill {self.tracking_number}) holds event "
                     f"{event.event_id!r} of waybill {event.tracking_number}"
@@ -643,7 +703,11 @@ class Shipment:
                         f"earlier version of an event it holds, replaced by a different version "
                         f"with the same id; let Shipment.apply() record corrections"
                     )
-        state = _derive(self._base_status, self.events, self.created_at)
+        pending = _PENDING.get()
+        if pending is not None and pending[0] is self.events and pending[1] == self._base_status:
+            state = pending[2]  # apply() derived it from these very events a moment ago
+        else:
+            state = _derive(self._base_status, self.events, self.created_at)
         given = (self.status, self.picked_up_at, self.returned_at)
         if given != (state.status, state.picked_up_at, state.returned_at):
             raise ValidationError(
@@ -747,14 +811,18 @@ class Shipment:
                     + "; ".join(f"{a.event_id}: {a.reason}" for a in refused[:3])
                     + "; nothing was applied (without strict=True they are kept as anomalies)"
                 )
-        return attrs.evolve(
-            self,
-            events=merged,
-            superseded=(*self.superseded, *replaced),
-            status=state.status,
-            picked_up_at=state.picked_up_at,
-            returned_at=state.returned_at,
-        )
+        token = _PENDING.set((merged, self._base_status, state))
+        try:
+            return attrs.evolve(
+                self,
+                events=merged,
+                superseded=(*self.superseded, *replaced),
+                status=state.status,
+                picked_up_at=state.picked_up_at,
+                returned_at=state.returned_at,
+            )
+        finally:
+            _PENDING.reset(token)
 
     @property
     def anomalies(self) -> tuple[Anomaly, ...]:
@@ -792,144 +860,14 @@ class Shipment:
         )
 
 
-# --- time limits (时限) -------------------------------------------------------------------------
+# The time limits live in govpost.timelimits, which builds on this module: re-exported on first
+# use, so that neither module imports the other while it loads.
+_MOVED = frozenset({"DeliveryTimeLimits", "StageDurations", "working_time_between"})
 
 
-def _limit_days(value: object) -> Mapping[Zone, int]:
-    if not isinstance(value, Mapping):
-        raise ValidationError(
-            f"days {short(value)} must map every Zone to working days, e.g. "
-            f"{{Zone.SAME_CITY: 1, Zone.IN_PROVINCE: 2, Zone.OUT_OF_PROVINCE: 4}}"
-        )
-    table: dict[Zone, int] = {}
-    for key, days in value.items():
-        zone = coerce_enum(Zone, key)
-        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
-            raise ValidationError(
-                f"time limit {short(days)} for {zone.name} must be an int of working days, 0-365"
-            )
-        table[zone] = days
-    missing = [z.name for z in Zone if z not in table]
-    if missing:
-        raise ValidationError(f"time limits miss the zones {', '.join(missing)}")
-    return MappingProxyType(table)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from govpost import timelimits
 
-
-def _calendar(value: object) -> WorkCalendar:
-    if not isinstance(value, WorkCalendar):
-        raise ValidationError(f"calendar {short(value)} must be a WorkCalendar")
-    return value
-
-
-@attrs.frozen(kw_only=True)
-class DeliveryTimeLimits:
-    """Delivery time limits (寄递时限) in working days by zone, counted from the pickup date.
-
-    The numbers are the agreement's, not govpost's: set the ones your agreement with the
-    carrier states. The deadline is the pickup date (Asia/Shanghai) plus that many working days
-    of ``calendar``; an item is on time when it is signed for on or before the deadline.
-
-    >>> from datetime import datetime
-    >>> from govpost.calendar import WorkCalendar
-    >>> limits = DeliveryTimeLimits(
-    ...     days={Zone.SAME_CITY: 1, Zone.IN_PROVINCE: 2, Zone.OUT_OF_PROVINCE: 4},
-    ...     calendar=WorkCalendar.china(),
-    ... )
-    >>> limits.deadline_for(Zone.IN_PROVINCE, datetime(2024, 9, 29, 16, 0, tzinfo=SHANGHAI))
-    datetime.date(2024, 10, 8)
-
-    .. versionadded:: 0.1.0
-    """
-
-    days: Mapping[Zone, int] = attrs.field(converter=_limit_days, hash=False)
-    calendar: WorkCalendar = attrs.field(converter=_calendar)
-
-    def deadline_for(self, zone: Zone, picked_up_at: datetime) -> date:
-        """The last day on which an item of ``zone`` picked up at ``picked_up_at`` is on time."""
-        start = aware(picked_up_at, "picked_up_at").astimezone(SHANGHAI).date()
-        return self.calendar.add_workdays(start, self.days[coerce_enum(Zone, zone)])
-
-    def deadline(self, shipment: Shipment) -> date | None:
-        """The shipment's delivery deadline, or ``None`` before it is picked up."""
-        if shipment.picked_up_at is None:
-            return None
-        return self.deadline_for(shipment.zone, shipment.picked_up_at)
-
-    def is_overdue(self, shipment: Shipment, now: datetime) -> bool:
-        """Whether the shipment missed, or has already missed, its deadline at ``now``.
-
-        Delivered items are judged by their delivery date; items not yet picked up, cancelled
-        or on their way back to the sender have no delivery deadline to miss.
-        """
-        moment = aware(now, "now")
-        deadline = self.deadline(shipment)
-        if deadline is None or shipment.status in (S.CANCELLED, S.RETURNING, S.RETURNED):
-            return False
-        delivered = shipment.delivered_at
-        if delivered is not None:
-            return delivered.astimezone(SHANGHAI).date() > deadline
-        if shipment.status is S.DELIVERED:
-            return False  # delivered without an event: nothing says it was late
-        return moment.astimezone(SHANGHAI).date() > deadline
-
-
-@attrs.frozen(kw_only=True)
-class StageDurations:
-    """Working time spent in each stage of a shipment; ``None`` where a stage is unfinished.
-
-    Working time counts only the parts of the interval that fall on working days of the
-    calendar, in Asia/Shanghai: an item approved on Friday evening and booked on Monday morning
-    spent a few hours, not three days, in "approved → booked".
-
-    .. versionadded:: 0.1.0
-    """
-
-    approved_to_booked: timedelta | None
-    booked_to_picked_up: timedelta | None
-    picked_up_to_delivered: timedelta | None
-    approved_to_delivered: timedelta | None
-
-    @classmethod
-    def of(cls, shipment: Shipment, calendar: WorkCalendar) -> StageDurations:
-        """The stage durations of ``shipment`` (approved → booked → picked up → delivered)."""
-        approved, booked = shipment.approved_at, shipment.created_at
-        picked, delivered = shipment.picked_up_at, shipment.delivered_at
-
-        def span(start: datetime | None, end: datetime | None) -> timedelta | None:
-            if start is None or end is None:
-                return None
-            return working_time_between(calendar, start, end)
-
-        return cls(
-            approved_to_booked=span(approved, booked),
-            booked_to_picked_up=span(booked, picked),
-            picked_up_to_delivered=span(picked, delivered),
-            approved_to_delivered=span(approved, delivered),
-        )
-
-
-def working_time_between(calendar: WorkCalendar, start: datetime, end: datetime) -> timedelta:
-    """The part of [start, end) that falls on working days (Asia/Shanghai); negative if reversed.
-
-    >>> from govpost.calendar import WorkCalendar
-    >>> friday = datetime(2024, 3, 8, 18, 0, tzinfo=SHANGHAI)
-    >>> working_time_between(WorkCalendar.china(), friday, friday + timedelta(days=3))
-    datetime.timedelta(days=1)
-
-    Six hours of Friday and eighteen of Monday: the weekend does not count.
-    """
-    a = aware(start, "start").astimezone(SHANGHAI)
-    b = aware(end, "end").astimezone(SHANGHAI)
-    if b < a:
-        return -working_time_between(calendar, b, a)
-    total = timedelta(0)
-    day = a.date()
-    while day <= b.date():
-        if calendar.is_workday(day):
-            day_start = datetime.combine(day, time(0), SHANGHAI)
-            lo = max(a, day_start)
-            hi = min(b, day_start + timedelta(days=1))
-            if hi > lo:
-                total += hi - lo
-        day += timedelta(days=1)
-    return total
+        return getattr(timelimits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,6 +33,7 @@ import requests
 import urllib3.exceptions
 
 from govpost._limits import ascii_digits
+from govpost.carriers._model import utc_now
 from govpost.errors import CarrierError, ValidationError
 from govpost.privacy import _logger
 
@@ -126,7 +127,7 @@ def _max_bytes(value: object) -> int:
     return value
 
 
-def parse_retry_after(value: object, *, now: datetime) -> float | None:
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """The seconds a ``Retry-After`` header asks us to wait, or ``None`` when unreadable.
 
     Two forms are read (RFC 9110): delta-seconds, ASCII digits only (``"²"`` or ``"٣"`` are not
@@ -135,7 +136,8 @@ def parse_retry_after(value: object, *, now: datetime) -> float | None:
     Anything else is ignored: the call falls back to its own backoff.
 
     Args:
-        value: the header's value (anything: a missing header is ``None``).
+        value: the header's value (``None`` when the header is missing; any other value
+            that is not text is ignored too).
         now: the current time, timezone-aware.
 
     >>> now = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
@@ -146,9 +148,10 @@ def parse_retry_after(value: object, *, now: datetime) -> float | None:
 
     .. versionadded:: 0.2.0
     """
-    if not isinstance(value, str):
+    given: object = value
+    if not isinstance(given, str):
         return None
-    text = value.strip(" \t")
+    text = given.strip(" \t")
     if ascii_digits(text):
         return float(int(text)) if len(text) <= 9 else _LONGEST_RETRY_AFTER
     if not text.isascii() or not 16 <= len(text) <= 64:
@@ -416,7 +419,7 @@ class Transport:
                         attempts=attempt,
                     )
                 error = _refused(answer, url)
-                wait = parse_retry_after(answer.headers.get("Retry-After"), now=datetime.now(UTC))
+                wait = parse_retry_after(answer.headers.get("Retry-After"), now=utc_now())
             if not error.retryable or attempt == attempts or error.code == "deadline":
                 raise error
             delay = min(

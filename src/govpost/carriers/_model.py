@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, overload
 
 import attrs
 
-from govpost._fields import aware, coerce_enum, division, optional_text, short, text
+from govpost._fields import aware, check_weight, coerce_enum, division, optional_text, text
 from govpost._limits import check_utf8
 from govpost.errors import CarrierError, UnknownCarrierError, ValidationError
 from govpost.identifiers import TrackingNumber
@@ -55,12 +55,13 @@ class Capability(enum.Enum):
     PUSH = "push"  #: verify and read pushed tracking (:class:`PushCarrier`)
 
 
-def _positive_grams(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1_000_000:
-        raise ValidationError(
-            f"weight {short(value)} must be an int number of grams between 1 and 1,000,000"
-        )
-    return value
+def utc_now() -> datetime:
+    """The current instant, aware, in UTC: the default clock of the adapters, inbox and journal."""
+    return datetime.now(UTC)
+
+
+def _weight_g(value: int) -> int:
+    return check_weight(value, "weight_g")
 
 
 def _contact(what: str) -> Callable[[object, object, Any], None]:
@@ -78,35 +79,40 @@ def _contact(what: str) -> Callable[[object, object, Any], None]:
     return check
 
 
-def _contents(value: object) -> str:
+def _contents(value: str) -> str:
     return text(value, "contents", max_len=200)
 
 
-def _pickup_notes(value: object) -> str | None:
+def _pickup_notes(value: str | None) -> str | None:
     return optional_text(value, "pickup notes", max_len=500)
 
 
-def _carrier_name(value: object) -> str:
+def _carrier_name(value: str) -> str:
     return text(value, "carrier name", max_len=64)
 
 
-def _order_id(value: object) -> str:
+def _order_id(value: str) -> str:
     return text(value, "order id", max_len=64)
 
 
-def _zone(value: object) -> Zone:
+def _zone(value: Zone | str) -> Zone:
     return coerce_enum(Zone, value, "zone")
 
 
-def _raw(value: object) -> str | None:
-    if value is None:
+def _raw(value: str | None) -> str | None:
+    given: object = value
+    if given is None:
         return None
-    if not isinstance(value, str):
+    if not isinstance(given, str):
         raise ValidationError(
             f"raw must be the carrier's answer as text (str) or None, not "
-            f"{type(value).__name__}: decode the answer first"
+            f"{type(given).__name__}: decode the answer first"
         )
-    return check_utf8(value, "the carrier's answer (raw)")
+    return check_utf8(given, "the carrier's answer (raw)")
+
+
+def _booked_at(value: datetime) -> datetime:
+    return aware(value, "booked_at")
 
 
 @attrs.frozen(kw_only=True)
@@ -127,7 +133,7 @@ class QuoteRequest:
 
     origin: Division = attrs.field(converter=division)
     destination: Division = attrs.field(converter=division)
-    weight_g: int = attrs.field(converter=_positive_grams)
+    weight_g: int = attrs.field(converter=_weight_g)
     declared_value: Money | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Money))
     )
@@ -271,7 +277,7 @@ class Booking:
     tracking_number: TrackingNumber = attrs.field(
         validator=attrs.validators.instance_of(TrackingNumber)
     )
-    booked_at: datetime = attrs.field(converter=aware)
+    booked_at: datetime = attrs.field(converter=_booked_at)
     duplicate: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     raw: str | None = attrs.field(default=None, converter=_raw, eq=False, repr=False)
 

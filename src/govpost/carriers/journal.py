@@ -44,13 +44,13 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, MutableMapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import attrs
 
 from govpost._fields import aware
-from govpost.carriers._model import Booking, BookingCarrier, BookingRequest
+from govpost.carriers._model import Booking, BookingCarrier, BookingRequest, utc_now
 from govpost.errors import CarrierError, ValidationError
 
 __all__ = [
@@ -75,10 +75,6 @@ _TRACKING_STATE = (
 )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class JournalState(enum.Enum):
     """Where a booking attempt stands.
 
@@ -94,16 +90,26 @@ class JournalState(enum.Enum):
     FAILED = "failed"
 
 
-def _key(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"journal key {value!r} must be the order id (a non-empty str)")
-    return value
+def _key(value: str) -> str:
+    given: object = value
+    if not isinstance(given, str) or not given:
+        raise ValidationError(f"journal key {given!r} must be the order id (a non-empty str)")
+    return given
 
 
-def _attempts(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"attempts {value!r} must be an int, zero or more")
-    return value
+def _attempts(value: int) -> int:
+    given: object = value
+    if isinstance(given, bool) or not isinstance(given, int) or given < 0:
+        raise ValidationError(f"attempts {given!r} must be an int, zero or more")
+    return given
+
+
+def _created_at(value: datetime) -> datetime:
+    return aware(value, "created_at")
+
+
+def _updated_at(value: datetime) -> datetime:
+    return aware(value, "updated_at")
 
 
 def _consistent(entry: JournalEntry, attribute: object, value: str | None) -> None:
@@ -147,8 +153,8 @@ class JournalEntry:
     carrier: str
     fingerprint: str
     state: JournalState = attrs.field(validator=attrs.validators.instance_of(JournalState))
-    created_at: datetime = attrs.field(converter=aware)
-    updated_at: datetime = attrs.field(converter=aware)
+    created_at: datetime = attrs.field(converter=_created_at)
+    updated_at: datetime = attrs.field(converter=_updated_at)
     attempts: int = attrs.field(default=0, converter=_attempts)
     booking: Booking | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Booking))
@@ -285,7 +291,7 @@ def book_once(
     request: BookingRequest,
     journal: BookingJournal,
     *,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Booking:
     """Book ``request`` with ``carrier`` exactly once, however often it is called.
 

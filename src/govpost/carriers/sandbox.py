@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,7 @@ from govpost.carriers._model import (
     PushMessage,
     Quote,
     QuoteRequest,
+    utc_now,
 )
 from govpost.carriers.webhooks import MAX_PUSH_BYTES, WebhookVerifier, sign_request
 from govpost.errors import (
@@ -89,10 +90,6 @@ def _rate(what: str) -> Callable[[object], float]:
         return float(value)
 
     return convert
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @attrs.define
@@ -139,7 +136,7 @@ class SandboxCarrier:
         return_rate: float = 0.02,
         pickup_point_rate: float = 0.1,
         calendar: WorkCalendar | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         webhook_secret: str | Sequence[str] = "sandbox-webhook-secret",
         max_push_bytes: int = MAX_PUSH_BYTES,
     ) -> None:

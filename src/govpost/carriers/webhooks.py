@@ -109,7 +109,13 @@ import attrs
 
 from govpost._fields import short
 from govpost._limits import ascii_digits
-from govpost.carriers._model import Capability, PushCarrier, TrackingCarrier, pushes_authenticated
+from govpost.carriers._model import (
+    Capability,
+    PushCarrier,
+    TrackingCarrier,
+    pushes_authenticated,
+    utc_now,
+)
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
 from govpost.privacy import _logger
 from govpost.shipments import ShipmentStatus, TrackingEvent  # run time: WithheldEvent's wire
@@ -454,10 +460,6 @@ class _Delivery:
     keys: tuple[str, ...]
 
 
-def _now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def _id_key(carrier: str, event: TrackingEvent) -> str:
     # Not "event:": no id key may equal a version key, whatever an event id holds ("#").
     return f"event-id:{carrier}:{event.event_id}"
@@ -611,7 +613,7 @@ class PushInbox:
         self.max_ahead = _window(max_ahead, "max_ahead")
         own_clock = getattr(carrier, "clock", None)
         self._clock: Callable[[], datetime] = (
-            clock if clock is not None else own_clock if callable(own_clock) else _now_utc
+            clock if clock is not None else own_clock if callable(own_clock) else utc_now
         )
         self.max_body = _positive_int(max_body, "max_body")
         self._withheld = 0
@@ -713,12 +715,12 @@ class PushInbox:
         # the pushed one (matched by status and time): that copy may have been handled already,
         # or be confirmed twice by one push. Each version comes out once, and one version per
         # id: the carrier's copy over a pushed event of the same id.
-        copies = [_version_key(name, event) for _, event in confirmed]
-        unlooked = [k for k in copies if k not in versions]
+        copies = [(key, event, _version_key(name, event)) for key, event in confirmed]
+        unlooked = [copy for _, _, copy in copies if copy not in versions]
         handled = known | (set(self.seen.seen(unlooked)) if unlooked else set())
-        passed: list[tuple[str, TrackingEvent]] = []
-        for key, event in confirmed:
-            if key in corrections and _version_key(name, event) in handled:
+        passed: list[tuple[str, TrackingEvent, str]] = []
+        for key, event, copy in copies:
+            if key in corrections and copy in handled:
                 # The tracking shows the version already handled, not the pushed correction:
                 # withheld and not remembered, so that a redelivery is checked again.
                 unconfirmed = True
@@ -731,21 +733,21 @@ class PushInbox:
                     )
                 )
             else:
-                passed.append((key, event))
+                passed.append((key, event, copy))
         self._record(withheld)
         events: dict[str, TrackingEvent] = {}
-        for key, event in passed:
-            if _version_key(name, event) in handled:
+        for key, event, copy in passed:
+            if copy in handled:
                 continue
             if event is fresh[key]:
                 events.setdefault(event.event_id, event)
             else:
                 events[event.event_id] = event
-        keys = [key for key, _ in passed]
-        keys += [_version_key(name, event) for _, event in passed]
+        keys = [key for key, _, _ in passed]
+        keys += [copy for _, _, copy in passed]
         if self.confirms_terminal:
-            keys += [_id_key(name, event) for _, event in passed]
-            keys += [_id_key(name, fresh[key]) for key, _ in passed]
+            keys += [_id_key(name, event) for _, event, _ in passed]
+            keys += [_id_key(name, fresh[key]) for key, _, _ in passed]
         if message_key is not None and not unconfirmed:
             keys.append(message_key)
         return _Delivery(tuple(events.values()), tuple(dict.fromkeys(keys)))

@@ -48,22 +48,43 @@ against a statement and classes every line of both sides. The bill reader is tot
 bounded: any file gives a bill or a :class:`~govpost.errors.DeserializationError` naming the
 line and field, and files over :data:`MAX_BILL_BYTES` or :data:`MAX_BILL_ROWS` are refused.
 
+Settle, statements and reconciliation share one vocabulary of billable events
+(:class:`BillableKind`: a piece, a return leg, a credit, the lump sum): each statement line
+bills one (:attr:`LineKind.billable`), each row of the carrier's bill charges for one
+(:attr:`FeeType.billable`), and each :class:`ReconciliationItem` is one event of one waybill
+(its :attr:`~ReconciliationItem.entry`). Statements, reports and amounts in words are rendered
+by :mod:`govpost.settlement.documents`.
+
 .. versionadded:: 0.1.0
+
+.. versionchanged:: 0.2.0
+   :class:`BillableKind`, :class:`SettlementMode` and :mod:`~govpost.settlement.documents`.
 """
 
 from __future__ import annotations
 
 from govpost.periods import Period
-from govpost.settlement._engine import SettlementRow, prorate, settle, waybill_key
-from govpost.settlement._reconcile import (
+from govpost.settlement import documents
+from govpost.settlement._bill import (
     DEFAULT_COLUMNS,
     MAX_BILL_AMOUNT,
     MAX_BILL_BYTES,
     MAX_BILL_ROWS,
     BillRow,
     CarrierBill,
-    Discrepancy,
     FeeType,
+)
+from govpost.settlement._billable import (
+    BillableKind,
+    Exclusions,
+    LineKind,
+    SettlementRow,
+    waybill_key,
+)
+from govpost.settlement._engine import settle
+from govpost.settlement._lumpsum import prorate
+from govpost.settlement._reconcile import (
+    Discrepancy,
     ReconciliationItem,
     ReconciliationReport,
     reconcile,
@@ -71,16 +92,15 @@ from govpost.settlement._reconcile import (
 from govpost.settlement._statement import (
     BudgetPosition,
     CenterShare,
-    Exclusions,
-    LineKind,
     LumpSumPosition,
+    SettlementMode,
     SettlementStatement,
     StatementLine,
     StatementLines,
     Subtotal,
     split,
 )
-from govpost.settlement._words import amount_in_words
+from govpost.settlement.documents import amount_in_words
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -88,6 +108,7 @@ __all__ = [
     "MAX_BILL_BYTES",
     "MAX_BILL_ROWS",
     "BillRow",
+    "BillableKind",
     "BudgetPosition",
     "CarrierBill",
     "CenterShare",
@@ -99,12 +120,14 @@ __all__ = [
     "Period",
     "ReconciliationItem",
     "ReconciliationReport",
+    "SettlementMode",
     "SettlementRow",
     "SettlementStatement",
     "StatementLine",
     "StatementLines",
     "Subtotal",
     "amount_in_words",
+    "documents",
     "prorate",
     "reconcile",
     "settle",

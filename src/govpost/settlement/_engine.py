@@ -1,11 +1,12 @@
-"""The settlement engine: shipments or rows → statement (private: use govpost.settlement).
+"""The settlement engine: billable events → priced lines → statement (private: use
+govpost.settlement).
 
-One pass reads the input into columns: the waybill and order id of each line, and small ints —
-its (center, business line, zone) group, destination, weight, day in the period and the key of
-its fee breakdown. Pricing is a dictionary lookup per piece: a breakdown is computed once per
-rate, zone, number of steps and surcharges, and the weights already seen of each rate and zone
-map straight to it. Sorting, duplicates, the lump sum's overage, subtotals and the statement id
-then work on whole columns at C speed; no :class:`StatementLine` is built.
+The billable-event stage (:mod:`._billable`) reads the input once into columns; this engine
+prices them — a dictionary lookup per piece: a breakdown is computed once per rate, zone,
+number of steps and surcharges, and the weights already seen of each rate and zone map
+straight to it — then sorts, merges duplicates, applies the lump sum (:mod:`._lumpsum`), and
+builds the statement's columns, subtotals and id on whole columns at C speed; no
+:class:`StatementLine` is built.
 """
 
 from __future__ import annotations
@@ -17,27 +18,20 @@ import operator
 import sys
 import weakref
 from array import array
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from itertools import compress, count, islice, repeat
-from typing import Any, NamedTuple
-
-import attrs
+from datetime import date
+from itertools import chain, compress, count, islice, repeat
+from typing import Any
 
 from govpost._fields import short
-from govpost._limits import YEARS
 from govpost.agreements import (
-    MAX_WEIGHT_G,
     FeeAgreement,
     FeeBreakdown,
     LumpSum,
     PerPiece,
     Rate,
     RateCard,
-    ReturnPolicy,
-    Underuse,
     WeightTariff,
     ZoneStep,
 )
@@ -49,329 +43,32 @@ from govpost.errors import (
     ValidationError,
 )
 from govpost.money import Money, allocate
-from govpost.periods import SHANGHAI, Period
-from govpost.regions import Division, Zone, zone_between
-from govpost.settlement._statement import (
-    _KIND_KEYS,
-    BudgetPosition,
+from govpost.periods import Period
+from govpost.regions import Zone
+from govpost.settlement._billable import (
+    BUSINESS_LINES,
+    KIND_KEYS,
+    ZONES,
+    Billed,
+    Events,
     Exclusions,
-    Group,
     LineKind,
+    SettlementRow,
+    line_id,
+    who,
+)
+from govpost.settlement._columns import Text, int_column, reorder
+from govpost.settlement._lumpsum import latest, lump_position, utc
+from govpost.settlement._statement import (
+    BudgetPosition,
+    Group,
     LumpSumPosition,
+    SettlementMode,
     SettlementStatement,
     StatementLines,
     Subtotal,
-    Text,
-    int_column,
-    take,
-    typecode,
 )
-from govpost.shipments import Direction, Shipment, ShipmentStatus
-
-
-def prorate(amount: Money, period: Period, start: date, end: date) -> Money:
-    """The share of ``amount`` for the days ``[start, end)`` of ``period``.
-
-    The share is ``C(end) - C(start)``, where ``C(d)`` is the share of the days before ``d``
-    in the two-way split ``allocate(amount, [days before d, days from d])``. The shares of any
-    partition of a period therefore telescope to ``amount`` exactly, and each is within a fen
-    of its exact share of days.
-
-    Raises:
-        ValidationError: ``[start, end)`` is empty or not inside the period.
-
-    >>> from datetime import date
-    >>> from govpost.money import Money
-    >>> prorate(Money("3000.00"), Period.month(2018, 7), date(2018, 7, 10), date(2018, 8, 1))
-    Money('2129.03', 'CNY')
-
-    .. versionadded:: 0.1.0
-    """
-    if not isinstance(period, Period) or not all(
-        isinstance(d, date) and not isinstance(d, datetime) for d in (start, end)
-    ):
-        raise ValidationError(
-            "prorate() takes a Period and two datetime.date values: "
-            "prorate(amount, Period.month(2018, 7), date(2018, 7, 10), date(2018, 8, 1))"
-        )
-    if not period.start <= start < end <= period.end:
-        raise ValidationError(
-            f"days {start} to {end} are not a non-empty part of period {period} "
-            f"({period.start} to {period.end})"
-        )
-    return _before(amount, period, end) - _before(amount, period, start)
-
-
-def _before(amount: Money, period: Period, day: date) -> Money:
-    """The share of ``amount`` of the days of ``period`` before ``day``."""
-    if day <= period.start:
-        return Money.zero(amount.currency)
-    if day >= period.end:
-        return amount
-    return allocate(amount, [(day - period.start).days, (period.end - day).days])[0]
-
-
-def _prorate_quota(quota: int, period: Period, start: date, end: date) -> int:
-    return prorate(Money.from_fen(quota), period, start, end).fen
-
-
-def waybill_key(shipment: Shipment) -> str:
-    """The key a shipment is billed and reconciled under.
-
-    Its tracking number when it has one (that is what the carrier's bill lists), otherwise its
-    order id.
-
-    .. versionadded:: 0.1.0
-    """
-    number = shipment.tracking_number
-    return shipment.id if number is None else number.value
-
-
-class SettlementRow(NamedTuple):
-    """One shipment as settlement reads it, in plain values: a database row, no ``Shipment``.
-
-    :func:`settle` takes these wherever it takes a :class:`~govpost.shipments.Shipment`, and
-    bills a row exactly as it bills the shipment the row describes
-    (:meth:`from_shipment`): the same lines, the same statement, the same ``statement_id``.
-    Building a row checks nothing; :func:`settle` checks each field as it reads it and raises
-    :class:`~govpost.errors.ValidationError` naming the waybill and the field.
-
-    Args:
-        waybill: the key the piece is billed under: its tracking number, or our order id when
-            it has none (see :func:`waybill_key`).
-        center: the center's code (``center.code`` of a
-            :class:`~govpost.centers.ServiceCenter`).
-        business_line: a :class:`~govpost.centers.BusinessLine` or its value.
-        direction: a :class:`~govpost.shipments.Direction` or its value.
-        origin: the GB/T 2260 code (or :class:`~govpost.regions.Division`) sent from.
-        destination: the code (or division) sent to.
-        weight_g: the weight in integer grams, 1 to
-            :data:`~govpost.agreements.MAX_WEIGHT_G`.
-        picked_up_at: when the carrier took it (timezone-aware), or ``None``.
-        returned_at: when its return leg (退回) began, if it did; not before the pickup.
-        status: its :class:`~govpost.shipments.ShipmentStatus` (or value) if known; a
-            cancelled row was never picked up.
-        shipment_id: our order id when it differs from ``waybill`` (``None``: the same).
-        declared_value: the value declared for insurance (保价), if any; positive.
-        return_receipt: whether a return receipt (回执) was ordered.
-
-    >>> from zoneinfo import ZoneInfo
-    >>> row = SettlementRow(
-    ...     "EA000000014CN", "GZ-520100", "licence_delivery", "outbound_result", "520102",
-    ...     "520103", 300, datetime(2018, 6, 3, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
-    ...     shipment_id="GP-1",
-    ... )
-    >>> row.weight_g, row.returned_at
-    (300, None)
-
-    .. versionadded:: 0.2.0
-    """
-
-    waybill: str
-    center: str
-    business_line: BusinessLine | str
-    direction: Direction | str
-    origin: Division | str
-    destination: Division | str
-    weight_g: int
-    picked_up_at: datetime | None
-    returned_at: datetime | None = None
-    status: ShipmentStatus | str | None = None
-    shipment_id: str | None = None
-    declared_value: Money | None = None
-    return_receipt: bool = False
-
-    @classmethod
-    def from_shipment(cls, shipment: Shipment) -> SettlementRow:
-        """The row of a shipment: what settlement reads of it."""
-        number = shipment.tracking_number
-        return cls(
-            waybill=waybill_key(shipment),
-            center=shipment.center,
-            business_line=shipment.business_line,
-            direction=shipment.direction,
-            origin=shipment.origin.code,
-            destination=shipment.destination.code,
-            weight_g=shipment.weight_g,
-            picked_up_at=shipment.picked_up_at,
-            returned_at=shipment.returned_at,
-            status=shipment.status,
-            shipment_id=None if number is None else shipment.id,
-            declared_value=shipment.declared_value,
-            return_receipt=shipment.return_receipt,
-        )
-
-
-# What the engine reads of a shipment or a row: waybill, order id, center, business line and
-# direction (their values), origin and destination codes, weight, picked up, returned,
-# declared value, return receipt.
-_Fields = tuple[
-    str, str, str, str, str, str, str, int, datetime | None, datetime | None, Money | None, bool
-]
-
-_ZONES: tuple[Zone, ...] = tuple(Zone)
-_ZONE_KEYS = {zone: key for key, zone in enumerate(_ZONES)}
-_BUSINESS_LINES: tuple[BusinessLine, ...] = tuple(BusinessLine)
-_VALUES: dict[type[enum.Enum], dict[str, str]] = {
-    kind: {member.value: member.value for member in kind} for kind in (BusinessLine, Direction)
-}
-# Shanghai has kept UTC+8 without daylight saving since 1992: from then on, the business date
-# of a fixed-offset time (UTC, +08:00 from JSON) is a shift away, without the tz database.
-_FIXED_SINCE = 1992
-_SHANGHAI_OFFSET = timedelta(hours=8)
-_TZ = SHANGHAI
-_STATUSES = {status.value: status for status in ShipmentStatus}
-
-
-def _who(waybill: str, shipment_id: str, day: date | None = None) -> str:
-    on = "" if day is None else f" on {day}"
-    if waybill == shipment_id:
-        return f"waybill {waybill}{on}"
-    return f"waybill {waybill} (shipment {shipment_id}){on}"
-
-
-def _bad(waybill: object, field: str, value: object, rule: str) -> ValidationError:
-    return ValidationError(
-        f"settlement row of waybill {short(waybill)}: {field} {short(value)} {rule}"
-    )
-
-
-def _enum_value(kind: type[enum.Enum], value: object, waybill: str, field: str) -> str:
-    if type(value) is kind:
-        return value._value_  # type: ignore[no-any-return]
-    found = _VALUES[kind].get(value) if isinstance(value, str) else None
-    if found is None:
-        choices = ", ".join(repr(member.value) for member in kind)
-        raise _bad(waybill, field, value, f"is not a {kind.__name__}; choose from {choices}")
-    return found
-
-
-def _code(value: object, waybill: str, field: str) -> str:
-    if isinstance(value, Division):
-        return value.code
-    if not isinstance(value, str):
-        raise _bad(waybill, field, value, "must be a GB/T 2260 code such as '520102'")
-    return value
-
-
-def _instant(value: object, waybill: str, field: str) -> datetime | None:
-    if value is None or (type(value) is datetime and value.tzinfo is _TZ and value.year in YEARS):
-        return value
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise _bad(
-            waybill,
-            field,
-            value,
-            "must be a timezone-aware datetime, e.g. datetime(..., tzinfo=ZoneInfo('Asia/Shanghai'))",
-        )
-    if value.year not in YEARS:  # as Shipment's times (govpost._fields.aware)
-        raise _bad(
-            waybill,
-            field,
-            value,
-            f"must lie in the years {YEARS.start} to {YEARS.stop - 1}; check the source's clock",
-        )
-    return value
-
-
-def _check_row(row: SettlementRow) -> _Fields:
-    """The fields of a row, checked as ``Shipment`` checks them, enums as their values."""
-    (
-        waybill,
-        center,
-        business_line,
-        direction,
-        origin,
-        destination,
-        weight,
-        picked,
-        returned,
-        status,
-        shipment_id,
-        declared,
-        receipt,
-    ) = row
-    if not isinstance(waybill, str) or not waybill:
-        raise _bad(waybill, "waybill", waybill, "must be a non-empty str: the tracking number")
-    if shipment_id is None:
-        shipment_id = waybill
-    elif not isinstance(shipment_id, str) or not shipment_id:
-        raise _bad(waybill, "shipment_id", shipment_id, "must be a non-empty str or None")
-    if not isinstance(center, str):
-        raise _bad(
-            waybill,
-            "center",
-            center,
-            "must be the center's code, a str such as 'GZ-520100' (pass center.code)",
-        )
-    if type(weight) is not int or not 0 < weight <= MAX_WEIGHT_G:
-        raise _bad(
-            waybill, "weight_g", weight, f"must be an int number of grams, 1 to {MAX_WEIGHT_G:,}"
-        )
-    picked = _instant(picked, waybill, "picked_up_at")
-    if returned is not None:
-        returned = _instant(returned, waybill, "returned_at")
-        if picked is None or returned < picked:  # type: ignore[operator]
-            raise _bad(waybill, "returned_at", returned, "needs a picked_up_at at or before it")
-    if status is not None and type(status) is not ShipmentStatus:
-        found = _STATUSES.get(status) if isinstance(status, str) else None
-        if found is None:
-            raise _bad(waybill, "status", status, "is not a ShipmentStatus value")
-        status = found
-    if status is ShipmentStatus.CANCELLED and picked is not None:
-        raise _bad(
-            waybill,
-            "status",
-            status.value,
-            "contradicts picked_up_at: an item cancelled after pickup is returned, not cancelled",
-        )
-    if declared is not None and (not isinstance(declared, Money) or declared.amount <= 0):
-        raise _bad(waybill, "declared_value", declared, "must be a positive Money or None")
-    if type(receipt) is not bool:
-        raise _bad(waybill, "return_receipt", receipt, "must be True or False")
-    return (
-        waybill,
-        shipment_id,
-        center,
-        business_line._value_
-        if type(business_line) is BusinessLine
-        else _enum_value(BusinessLine, business_line, waybill, "business_line"),
-        direction._value_
-        if type(direction) is Direction
-        else _enum_value(Direction, direction, waybill, "direction"),
-        origin if type(origin) is str else _code(origin, waybill, "origin"),
-        destination if type(destination) is str else _code(destination, waybill, "destination"),
-        weight,
-        picked,
-        returned,
-        declared,
-        receipt,
-    )
-
-
-def _read(item: object) -> _Fields:
-    """What the engine reads of anything but an exact ``Shipment`` (its fast path)."""
-    if isinstance(item, Shipment):
-        return (
-            waybill_key(item),
-            item.id,
-            item.center,
-            item.business_line.value,
-            item.direction.value,
-            item.origin.code,
-            item.destination.code,
-            item.weight_g,
-            item.picked_up_at,
-            item.returned_at,
-            item.declared_value,
-            item.return_receipt,
-        )
-    if isinstance(item, SettlementRow):
-        return _check_row(item)
-    raise SettlementError(
-        f"settle() reads Shipment values or SettlementRow rows, got {type(item).__name__}: "
-        f"convert your records to govpost.Shipment, or to SettlementRow for plain rows"
-    )
+from govpost.shipments import Shipment
 
 
 class _Breakdowns:
@@ -388,13 +85,13 @@ class _Breakdowns:
 
 
 class _Slot:
-    """The prices of one rate and zone: a breakdown per number of steps (and surcharges), and
-    the weights seen so far (without surcharges) mapped to theirs.
+    """The prices of one rate and zone: a breakdown key per number of steps and surcharges,
+    and the weights seen so far (without surcharges) mapped to theirs.
 
     The waybill, order id and day passed in name the piece in an error message.
     """
 
-    __slots__ = ("by_key", "by_steps", "by_weight", "discount", "rate", "step", "table", "zone")
+    __slots__ = ("by_key", "by_weight", "discount", "rate", "step", "table", "zone")
 
     def __init__(
         self,
@@ -410,9 +107,8 @@ class _Slot:
             try:
                 self.step = rate.tariff.for_zone(zone)
             except ValidationError as exc:
-                raise SettlementError(f"cannot price {_who(*piece)}: {exc}") from exc
+                raise SettlementError(f"cannot price {who(*piece)}: {exc}") from exc
         self.by_weight: dict[int, int] = {}
-        self.by_steps: dict[int, int] = {}
         self.by_key: dict[tuple[int, Money | None, bool], int] = {}
 
     def key(
@@ -424,44 +120,23 @@ class _Slot:
         shipment_id: str,
         day: date,
     ) -> int:
-        """The key of the breakdown of a piece of this weight and surcharges."""
-        # The tariff counts the steps: a flat tariff has none.
+        """The key of the breakdown of a piece of this weight and surcharges, priced once per
+        number of steps (the tariff counts them; a flat tariff has none) and surcharges."""
         steps = 0 if self.step is None else self.step.steps(weight)
-        if declared is None and not receipt:
-            found = self.by_steps.get(steps)
-            if found is None:
-                found = self.by_steps[steps] = self.price(
-                    weight, None, False, waybill, shipment_id, day
-                )
-            return found
-        key = (steps, declared, receipt)
-        found = self.by_key.get(key)
+        found = self.by_key.get((steps, declared, receipt))
         if found is None:
-            found = self.by_key[key] = self.price(
-                weight, declared, receipt, waybill, shipment_id, day
-            )
+            try:
+                quote = self.rate.quote(
+                    zone=self.zone,
+                    weight_g=weight,
+                    declared_value=declared,
+                    return_receipt=receipt,
+                    discount=self.discount,
+                )
+            except GovpostError as exc:
+                raise type(exc)(f"cannot price {who(waybill, shipment_id, day)}: {exc}") from exc
+            found = self.by_key[(steps, declared, receipt)] = self.table.add(quote)
         return found
-
-    def price(
-        self,
-        weight: int,
-        declared: Money | None,
-        receipt: bool,
-        waybill: str,
-        shipment_id: str,
-        day: date,
-    ) -> int:
-        try:
-            quote = self.rate.quote(
-                zone=self.zone,
-                weight_g=weight,
-                declared_value=declared,
-                return_receipt=receipt,
-                discount=self.discount,
-            )
-        except GovpostError as exc:
-            raise type(exc)(f"cannot price {_who(waybill, shipment_id, day)}: {exc}") from exc
-        return self.table.add(quote)
 
 
 class _Pricer:
@@ -480,247 +155,31 @@ class _Pricer:
                 rate = self.card.rate_on(day)
             except ValidationError as exc:
                 raise SettlementError(
-                    f"cannot price {_who(waybill, shipment_id, day)}: {exc}"
+                    f"cannot price {who(waybill, shipment_id, day)}: {exc}"
                 ) from exc
             self.rates[day] = rate
         # The card holds its rates while we settle: their ids are stable keys.
         slot = self.slots.get((id(rate), zone))
         if slot is None:
             piece = (waybill, shipment_id, day)
-            slot = _Slot(rate, _ZONES[zone], self.discount, self.table, piece)
+            slot = _Slot(rate, ZONES[zone], self.discount, self.table, piece)
             self.slots[(id(rate), zone)] = slot
         return slot
 
 
-_EMPTY: array[int] = array("B")
+class _Pricing:
+    """What the billable-event stage asks of pricing: the breakdown key of a piece, memoised by
+    day and zone for the weights seen (see :class:`~govpost.settlement._billable.Pricing`)."""
 
-
-def _utc(instant: datetime) -> datetime:
-    """The instant in UTC: comparisons within one tzinfo are exact and fast."""
-    return instant if instant.tzinfo is UTC else instant.astimezone(UTC)
-
-
-class _Reorder:
-    """Columns reordered: ``column(values)`` is ``[values[i] for i in order]``, at C speed."""
-
-    def __init__(self, order: list[int]) -> None:
-        self.get = operator.itemgetter(*order) if len(order) > 1 else None
-        self.order = order
-
-    def __call__(self, values: Any) -> tuple[int, ...]:
-        if self.get is None:
-            return tuple(values[i] for i in self.order)
-        return self.get(values)  # type: ignore[no-any-return]
-
-
-class _Billed(NamedTuple):
-    """The waybills earlier statements billed, by what they billed."""
-
-    pieces: frozenset[str] = frozenset()
-    return_legs: frozenset[str] = frozenset()
-    credits: frozenset[str] = frozenset()
-
-
-class _Engine:
-    def __init__(
-        self, agreement: FeeAgreement, period: Period, start: date, end: date, billed: _Billed
-    ) -> None:
-        self.agreement = agreement
-        self.period = period
-        self.start = start  # first day in force within the period
-        self.end = end
-        self.billed = billed  # what earlier statements billed: never billed again
-        self.currency = agreement.currency
-        self.tz = _TZ
-        self.offsets = {start + timedelta(days=k): k for k in range((end - start).days)}
-        # A line's group is its (center, business line, zone): 1 + (center × lines + line) × 3
-        # + zone, centers in code order; 0 is the lump-sum line's (none of the three).
-        self.centers = sorted(agreement.centers)
-        width = len(_BUSINESS_LINES) * 3
-        self.center_bases = {code: 1 + k * width for k, code in enumerate(self.centers)}
-        self.ngroups = 1 + len(self.centers) * width
-        self.covered: dict[str, dict[str, int]] = {}
-        for cover in agreement.covers:
-            line = _BUSINESS_LINES.index(cover.business_line) * 3
-            self.covered.setdefault(cover.business_line.value, {})[cover.direction.value] = line
-        mode = agreement.mode
-        self.table = _Breakdowns()
-        self.lump = isinstance(mode, LumpSum)
-        self.pricer: _Pricer | None
-        if isinstance(mode, PerPiece):
-            self.pricer = _Pricer(mode.tariff, mode.discount, self.table)
-        else:  # a lump sum covers the whole service: beyond the quota only postage is charged
-            overage = mode.overage
-            self.pricer = (
-                None if overage is None else _Pricer(overage, mode.overage_discount, self.table)
-            )
-        self.surcharges = not self.lump
-        self.policy = agreement.return_policy
-        self.bills_returns = not self.lump and self.policy is not ReturnPolicy.NO_CHARGE
-        # The columns, one entry per line, in the order read.
-        self.waybills: list[str] = []
-        self.ids: list[str] = []
-        self.groups = array(typecode(self.ngroups))
-        self.destinations = array("I")
-        self.weights = array("I")
-        self.days = array(typecode(len(self.offsets)))
-        self.breakdowns = array("I")
-        self.instants: list[datetime] = []  # lump sums: to find the latest pieces
-        self.returns: dict[int, LineKind] = {}  # the lines that are return legs or credits
-        # Memos: (origin, destination) → (zone, destination key); a slot's weights by day and
-        # zone (offset × 3 + zone); a time zone's shift to Shanghai (None: not fixed).
-        self.routes: dict[str, dict[str, tuple[int, int]]] = {}
-        self.destination_codes: list[str] = []
-        self.destination_keys: dict[str, int] = {}
-        self.slots: list[dict[int, int] | None] = [None] * (3 * len(self.offsets))
-        self.slot_objects: list[_Slot | None] = [None] * (3 * len(self.offsets))
-        self.heaviest = 0  # the largest weight priced: with a pricer, every line's was
-        self.shifts: dict[tzinfo, timedelta | None] = {}
-        self.counts = dict.fromkeys((field.name for field in attrs.fields(Exclusions)), 0)
-
-    # -- reading -----------------------------------------------------------------------------------
-
-    def read(self, items: Iterable[object]) -> None:
-        """Read every shipment or row once: the hot loop of settlement."""
-        shipment_type = Shipment
-        center_bases = self.center_bases
-        covered = self.covered
-        tz = self.tz
-        offsets = self.offsets
-        routes = self.routes
-        slots = self.slots
-        local = self.local
-        priced = self.pricer is not None
-        surcharges = self.surcharges
-        bills_returns = self.bills_returns
-        lump = self.lump
-        billed_pieces = self.billed.pieces
-        add_waybill = self.waybills.append
-        add_id = self.ids.append
-        add_group = self.groups.append
-        add_destination = self.destinations.append
-        add_weight = self.weights.append
-        add_day = self.days.append
-        add_breakdown = self.breakdowns.append
-        add_instant = self.instants.append
-        other_center = not_covered = not_picked_up = billed_before = 0
-        for item in items:
-            if type(item) is shipment_type:
-                center = item.center
-                line = item.business_line._value_
-                direction = item.direction._value_
-                picked = item.picked_up_at
-                number = item.tracking_number
-                shipment_id = item.id
-                waybill = shipment_id if number is None else number.value
-                origin = item.origin.code
-                destination = item.destination.code
-                weight = item.weight_g
-                returned = item.returned_at
-                declared = item.declared_value
-                receipt = item.return_receipt
-            else:
-                (
-                    waybill,
-                    shipment_id,
-                    center,
-                    line,
-                    direction,
-                    origin,
-                    destination,
-                    weight,
-                    picked,
-                    returned,
-                    declared,
-                    receipt,
-                ) = _read(item)
-            base = center_bases.get(center)
-            if base is None:
-                other_center += 1
-                continue
-            directions = covered.get(line)
-            line_base = None if directions is None else directions.get(direction)
-            if line_base is None:
-                not_covered += 1
-                continue
-            if picked is None:
-                not_picked_up += 1
-                continue
-            day = picked.date() if picked.tzinfo is tz else local(picked)
-            offset = offsets.get(day)
-            if offset is None:
-                self.elsewhere(day, returned, waybill, shipment_id, base + line_base,
-                               origin, destination, weight, declared, receipt)  # fmt: skip
-                continue
-            if billed_pieces and waybill in billed_pieces:
-                billed_before += 1
-            else:
-                by_origin = routes.get(origin)
-                route = None if by_origin is None else by_origin.get(destination)
-                if route is None:
-                    route = self.route(origin, destination, waybill, shipment_id)
-                zone, destination_key = route
-                if priced:
-                    key: int | None
-                    if surcharges and (declared is not None or receipt):
-                        key = self.quote(day, zone, weight, declared, receipt, waybill, shipment_id)
-                    else:
-                        by_weight = slots[offset * 3 + zone]
-                        key = None if by_weight is None else by_weight.get(weight)
-                        if key is None:
-                            key = self.first_weight(offset, day, zone, weight, waybill, shipment_id)
-                    add_breakdown(key)
-                add_waybill(waybill)
-                add_id(shipment_id)
-                add_group(base + line_base + zone)
-                add_destination(destination_key)
-                add_weight(weight)
-                add_day(offset)
-                if lump:
-                    add_instant(picked)
-            if returned is not None and bills_returns:
-                self.returned(day, returned, waybill, shipment_id, base + line_base,
-                              origin, destination, weight, declared, receipt)  # fmt: skip
-        counts = self.counts
-        counts["other_center"] += other_center
-        counts["not_covered"] += not_covered
-        counts["not_picked_up"] += not_picked_up
-        counts["billed_before"] += billed_before
-
-    def local(self, instant: datetime) -> date:
-        """The business date (Asia/Shanghai) of an instant in another time zone."""
-        zone = instant.tzinfo
-        assert zone is not None  # shipments and checked rows are aware
-        if zone in self.shifts:
-            shift = self.shifts[zone]
-        else:
-            offset = zone.utcoffset(None) if type(zone) is timezone else None
-            shift = self.shifts[zone] = None if offset is None else _SHANGHAI_OFFSET - offset
-        if shift is not None and _FIXED_SINCE <= instant.year < 9999:
-            return (instant + shift).date()
-        return instant.astimezone(self.tz).date()
-
-    def route(
-        self, origin: str, destination: str, waybill: str, shipment_id: str
-    ) -> tuple[int, int]:
-        """The zone and destination key of a pair of codes, first seen."""
-        try:
-            zone = zone_between(origin, destination)
-            code = Division.parse(destination).code
-        except ValidationError as exc:
-            raise ValidationError(f"cannot settle {_who(waybill, shipment_id)}: {exc}") from exc
-        key = self.destination_keys.get(code)
-        if key is None:
-            key = self.destination_keys[code] = len(self.destination_codes)
-            self.destination_codes.append(code)
-        route = self.routes.setdefault(origin, {})[destination] = (_ZONE_KEYS[zone], key)
-        return route
+    def __init__(self, pricer: _Pricer, days: int) -> None:
+        self.pricer = pricer
+        self.slots: list[dict[int, int] | None] = [None] * (3 * days)
+        self.slot_objects: list[_Slot | None] = [None] * (3 * days)
 
     def first_weight(
         self, offset: int, day: date, zone: int, weight: int, waybill: str, shipment_id: str
     ) -> int:
         """The breakdown of a weight not seen yet on this day and zone (no surcharges)."""
-        assert self.pricer is not None
         index = offset * 3 + zone
         slot = self.slot_objects[index]
         if slot is None:
@@ -728,9 +187,7 @@ class _Engine:
             self.slots[index] = slot.by_weight
         key = slot.by_weight.get(weight)
         if key is None:
-            key = slot.key(weight, None, False, waybill, shipment_id, day)
-            slot.by_weight[weight] = key
-            self.heaviest = max(self.heaviest, weight)
+            key = slot.by_weight[weight] = slot.key(weight, None, False, waybill, shipment_id, day)
         return key
 
     def quote(
@@ -744,79 +201,42 @@ class _Engine:
         shipment_id: str,
     ) -> int:
         """The breakdown of any piece on any day (surcharges, credits of earlier pickups)."""
-        assert self.pricer is not None
-        self.heaviest = max(self.heaviest, weight)
         slot = self.pricer.slot(day, zone, waybill, shipment_id)
         return slot.key(weight, declared, receipt, waybill, shipment_id, day)
 
-    def elsewhere(
-        self,
-        day: date,
-        returned: datetime | None,
-        waybill: str,
-        shipment_id: str,
-        group: int,
-        origin: str,
-        destination: str,
-        weight: int,
-        declared: Money | None,
-        receipt: bool,
+
+_EMPTY: array[int] = array("B")
+
+
+class _Engine:
+    """Prices the billable events of a period and builds their statement."""
+
+    def __init__(
+        self, agreement: FeeAgreement, period: Period, start: date, end: date, billed: Billed
     ) -> None:
-        """A shipment picked up outside the days in force: maybe its return is billed."""
-        billed = False
-        if self.period.contains(day):
-            self.counts["outside_validity"] += 1
-            billed = True
-        if returned is not None and self.bills_returns and self.agreement.in_force(day):
-            billed = self.returned(day, returned, waybill, shipment_id, group,
-                                   origin, destination, weight, declared, receipt) or billed  # fmt: skip
-        if not billed:
-            self.counts["other_period"] += 1
-
-    def returned(
-        self,
-        pickup_day: date,
-        returned: datetime,
-        waybill: str,
-        shipment_id: str,
-        group: int,
-        origin: str,
-        destination: str,
-        weight: int,
-        declared: Money | None,
-        receipt: bool,
-    ) -> bool:
-        """Bill the return of a piece if it falls in the days in force: a return leg (postage
-        only) or a credit of the original charge. Whether anything was billed (or counted)."""
-        day = returned.date() if returned.tzinfo is self.tz else self.local(returned)
-        offset = self.offsets.get(day)
-        if offset is None:
-            return False
-        credit = self.policy is ReturnPolicy.REFUND_ORIGINAL
-        if waybill in (self.billed.credits if credit else self.billed.return_legs):
-            self.counts["billed_before"] += 1
-            return True
-        by_origin = self.routes.get(origin)
-        route = None if by_origin is None else by_origin.get(destination)
-        zone, destination_key = route or self.route(origin, destination, waybill, shipment_id)
-        if credit:  # negates the charge as billed at pickup, surcharges included
-            key = self.quote(pickup_day, zone, weight, declared, receipt, waybill, shipment_id)
-        else:  # the return leg is postage only: insurance and receipts were bought once
-            key = self.quote(day, zone, weight, None, False, waybill, shipment_id)
-        self.returns[len(self.waybills)] = LineKind.CREDIT if credit else LineKind.RETURN_LEG
-        self.breakdowns.append(key)
-        self.waybills.append(waybill)
-        self.ids.append(shipment_id)
-        self.groups.append(group + zone)
-        self.destinations.append(destination_key)
-        self.weights.append(weight)
-        self.days.append(offset)
-        return True
-
-    # -- after reading -------------------------------------------------------------------------
+        self.agreement = agreement
+        self.period = period
+        self.start = start  # first day in force within the period
+        self.end = end
+        self.currency = agreement.currency
+        mode = agreement.mode
+        self.table = _Breakdowns()
+        self.lump = isinstance(mode, LumpSum)
+        pricer: _Pricer | None
+        if isinstance(mode, PerPiece):
+            pricer = _Pricer(mode.tariff, mode.discount, self.table)
+        else:  # a lump sum covers the whole service: beyond the quota only postage is charged
+            overage = mode.overage
+            pricer = (
+                None if overage is None else _Pricer(overage, mode.overage_discount, self.table)
+            )
+        self.pricing = None if pricer is None else _Pricing(pricer, (end - start).days)
+        self.events = Events(agreement, period, start, end, billed, self.pricing)
+        self.counts = self.events.counts
 
     def finish(self, carried_in: int, before: Money) -> SettlementStatement:
-        waybills = self.waybills
+        ev = self.events
+        waybills = ev.waybills
         n = len(waybills)
         # Stable sorts compose: by waybill, then by day, gives (day, waybill) order with no key
         # tuple per line. Lines of one waybill are neighbours after the first sort.
@@ -829,7 +249,7 @@ class _Engine:
         )
         if runs:
             order = self.merge(order, runs)
-        order.sort(key=self.days.__getitem__)
+        order.sort(key=ev.days.__getitem__)
         lump: LumpSumPosition | None = None
         overage: bytearray | None = None
         if self.lump:
@@ -856,32 +276,34 @@ class _Engine:
         return merged
 
     def merge_run(self, run: list[int]) -> list[int]:
+        ev = self.events
         kept: dict[LineKind | None, int] = {}  # None: the piece
         for index in run:
-            kind = self.returns.get(index)
+            kind = ev.returns.get(index)
             other = kept.get(kind)
             if other is None:
                 kept[kind] = index
             elif self.line_data(index) == self.line_data(other):
                 self.counts["duplicates"] += 1
-                if self.lump and _utc(self.instants[index]) < _utc(self.instants[other]):
-                    self.instants[other] = self.instants[index]  # whatever the input order
+                if self.lump and utc(ev.instants[index]) < utc(ev.instants[other]):
+                    ev.instants[other] = ev.instants[index]  # whatever the input order
             else:
                 raise SettlementError(
-                    f"waybill {self.waybills[index]} appears twice with different data "
-                    f"(shipments {self.ids[other]} and {self.ids[index]}): a waybill is billed "
+                    f"waybill {ev.waybills[index]} appears twice with different data "
+                    f"(shipments {ev.ids[other]} and {ev.ids[index]}): a waybill is billed "
                     f"once; fix the duplicate record"
                 )
         return [kept[kind] for kind in sorted(kept, key=lambda k: "" if k is None else k.value)]
 
     def line_data(self, index: int) -> tuple[Any, ...]:
-        key = self.breakdowns[index] if self.pricer is not None else 0
+        ev = self.events
+        key = ev.breakdowns[index] if self.pricing is not None else 0
         return (
-            self.ids[index],
-            self.groups[index],
-            self.destinations[index],
-            self.weights[index],
-            self.days[index],
+            ev.ids[index],
+            ev.groups[index],
+            ev.destinations[index],
+            ev.weights[index],
+            ev.days[index],
             key,
         )
 
@@ -891,69 +313,25 @@ class _Engine:
         """The lump sum's position, and which lines (by position in ``order``) are overage."""
         mode = self.agreement.mode
         assert isinstance(mode, LumpSum)
-        period, start, end = self.period, self.start, self.end
-        amount = prorate(mode.amount, period, start, end)
-        pieces = len(order)
-        quota: int | None = None
-        overage: bytearray | None = None
-        overage_pieces = overage_fen = 0
-        carrying = mode.underuse is Underuse.CARRY_FORWARD
-        if mode.quota is not None:
-            quota = _prorate_quota(mode.quota, period, start, end) + (carried_in if carrying else 0)
-            if pieces > quota and self.pricer is not None:
-                overage_pieces = pieces - quota
-                overage = self.latest(order, overage_pieces)
-                fen_of, keys = self.table.fen, self.breakdowns
-                overage_fen = sum(
-                    map(fen_of.__getitem__, map(keys.__getitem__, compress(order, overage)))
-                )
-        payable = amount
-        if mode.underuse is Underuse.PRO_RATA and quota is not None and pieces < quota:
-            payable = allocate(amount, [pieces, quota - pieces])[0]
-        position = LumpSumPosition(
-            amount=amount,
-            days_in_force=(end - start).days,
-            quota=quota,
-            carried_in=carried_in if carrying else 0,
-            pieces=pieces,
-            overage_pieces=overage_pieces,
-            overage_amount=Money.from_fen(overage_fen, self.currency),
-            payable=payable,
-            refund=amount - payable,
-            carried_out=max(0, quota - pieces) if quota is not None and carrying else 0,
-            underuse=mode.underuse,
+        ev = self.events
+
+        def overage(k: int) -> tuple[bytearray, int]:
+            flags = latest(order, k, ev.days, ev.instants, ev.waybills)
+            fen_of, keys = self.table.fen, ev.breakdowns
+            return flags, sum(
+                map(fen_of.__getitem__, map(keys.__getitem__, compress(order, flags)))
+            )
+
+        return lump_position(
+            mode,
+            self.period,
+            self.start,
+            self.end,
+            len(order),
+            carried_in,
+            None if self.pricing is None else overage,
+            self.currency,
         )
-        return position, overage
-
-    def latest(self, order: list[int], k: int) -> bytearray:
-        """Flags (1 = overage) of the ``k`` pieces picked up latest, by instant, then by
-        waybill, by position in ``order`` (which is by day): the days after the day the quota
-        runs out are a tail of ``order``; only the pieces of that day are sorted, by instant."""
-        day_of = self.days.__getitem__
-        end = len(order)
-        later = 0
-        while True:
-            begin = bisect_left(order, day_of(order[end - 1]), 0, end, key=day_of)
-            if later + end - begin >= k:
-                break
-            later += end - begin
-            end = begin
-        flags = bytearray(len(order))
-        flags[end:] = b"\x01" * (len(order) - end)
-        instants, waybills, tz = self.instants, self.waybills, self.tz
-
-        def instant(index: int) -> datetime:
-            # Times in Asia/Shanghai compare without conversion (no fold since 1991); the rest
-            # are compared in UTC, which is exact.
-            at = instants[index]
-            return at if at.tzinfo is tz and at.year >= _FIXED_SINCE else _utc(at)
-
-        day = order[begin:end]
-        ranked = sorted(range(len(day)), key=lambda j: waybills[day[j]])
-        ranked.sort(key=lambda j: instant(day[j]))  # stable: by instant, then by waybill
-        for j in ranked[len(day) - (k - later) :]:
-            flags[begin + j] = 1
-        return flags
 
     def statement(
         self,
@@ -963,45 +341,46 @@ class _Engine:
         before: Money,
     ) -> SettlementStatement:
         """The statement of the lines kept, in ``order``: its columns, subtotals and id."""
+        ev = self.events
         agreement, period, currency = self.agreement, self.period, self.currency
         n = len(order)
         refers: dict[int, str] = {}
         returned: list[int] = []  # positions of return legs and credits
         credits: list[int] = []
-        if self.returns:
-            returned = list(compress(count(), map(self.returns.__contains__, order)))
+        if ev.returns:
+            returned = list(compress(count(), map(ev.returns.__contains__, order)))
             for position in returned:
-                if self.returns[order[position]] is LineKind.CREDIT:
+                if ev.returns[order[position]] is LineKind.CREDIT:
                     credits.append(position)
-                    waybill = self.waybills[order[position]]
-                    refers[position] = f"{waybill}/{LineKind.CHARGE.value}"
+                    waybill = ev.waybills[order[position]]
+                    refers[position] = line_id(waybill, LineKind.CHARGE)
         # Waybills and order ids first: as text they leave no large container for the cyclic
         # garbage collector to walk while the rest is built.
+        column = reorder(order)
         tail, nones = (("",), frozenset({n})) if lump is not None else ((), frozenset())
-        waybills = Text(take(order, self.waybills) + tail, nones)
-        same_ids = self.ids == self.waybills  # no tracking numbers: ids are the waybills
-        ids = None if same_ids else Text(take(order, self.ids) + tail, nones)
-        self.waybills = self.ids = []
-        column = _Reorder(order)
+        waybills = Text(column(ev.waybills) + tail, nones)
+        same_ids = ev.ids == ev.waybills  # no tracking numbers: ids are the waybills
+        ids = None if same_ids else Text(column(ev.ids) + tail, nones)
+        ev.waybills = ev.ids = []
         fen_of = self.table.fen
         keys: Iterable[int]
         if self.lump:
             flags = bytearray(n) if overage is None else overage
             kind_of = bytearray(256)
-            kind_of[0], kind_of[1] = _KIND_KEYS[LineKind.COVERED], _KIND_KEYS[LineKind.OVERAGE]
+            kind_of[0], kind_of[1] = KIND_KEYS[LineKind.COVERED], KIND_KEYS[LineKind.OVERAGE]
             kinds = flags.translate(kind_of)
             keys = (
-                map(operator.mul, column(self.breakdowns), flags)
-                if self.pricer is not None
+                map(operator.mul, column(ev.breakdowns), flags)
+                if self.pricing is not None
                 else repeat(0, n)
             )
         else:
-            kinds = bytearray([_KIND_KEYS[LineKind.CHARGE]]) * n
-            keys = column(self.breakdowns)
+            kinds = bytearray([KIND_KEYS[LineKind.CHARGE]]) * n
+            keys = column(ev.breakdowns)
             for position in returned:
-                kinds[position] = _KIND_KEYS[self.returns[order[position]]]
+                kinds[position] = KIND_KEYS[ev.returns[order[position]]]
         breakdown_keys = int_column(keys, 0, len(fen_of))
-        self.breakdowns = _EMPTY
+        ev.breakdowns = _EMPTY
         payable = 0 if lump is None else lump.payable.fen
         top = max(max(fen_of), payable)
         fen = int_column(
@@ -1009,18 +388,19 @@ class _Engine:
         )
         for position in credits:
             fen[position] = -fen[position]
-        groups = int_column(column(self.groups), 0, self.ngroups)
-        self.groups = _EMPTY
-        codes = sorted(self.destination_codes)
+        groups = int_column(column(ev.groups), 0, ev.ngroups)
+        ev.groups = _EMPTY
+        codes = sorted(ev.destination_codes)
         rank = {code: key for key, code in enumerate(codes, start=1)}  # 0: no destination
-        remap = [rank[code] for code in self.destination_codes]
-        destinations = int_column(map(remap.__getitem__, column(self.destinations)), 0, len(codes))
-        self.destinations = _EMPTY
-        heaviest = self.heaviest if self.pricer is not None else max(self.weights, default=0)
-        weights = int_column(column(self.weights), 0, heaviest)
-        self.weights = _EMPTY
-        days = int_column(column(self.days), 0, len(self.offsets))
-        self.days = _EMPTY
+        remap = [rank[code] for code in ev.destination_codes]
+        destinations = int_column(map(remap.__getitem__, column(ev.destinations)), 0, len(codes))
+        ev.destinations = _EMPTY
+        weighed = column(ev.weights)
+        weights = int_column(weighed, 0, max(weighed, default=0))
+        del weighed
+        ev.weights = _EMPTY
+        days = int_column(column(ev.days), 0, len(ev.offsets))
+        ev.days = _EMPTY
         del column, order
 
         # Subtotals, from the few (group, breakdown) pairs of the period.
@@ -1042,7 +422,7 @@ class _Engine:
         subtotals = _subtotals(by_group, table, None if lump is None else payable, currency)
 
         if lump is not None:  # the lump-sum line, last
-            kinds.append(_KIND_KEYS[LineKind.LUMP_SUM])
+            kinds.append(KIND_KEYS[LineKind.LUMP_SUM])
             for keyed in (groups, destinations, weights, days, breakdown_keys):
                 keyed.append(0)
             fen.append(payable)
@@ -1071,7 +451,7 @@ class _Engine:
             agreement_reference=agreement.reference,
             carrier=agreement.carrier,
             period=period,
-            mode="per_piece" if lump is None else "lump_sum",
+            mode=SettlementMode.PER_PIECE if lump is None else SettlementMode.LUMP_SUM,
             currency=currency,
             lines=lines,
             pieces=pieces,
@@ -1094,8 +474,8 @@ def _group_table(centers: frozenset[str]) -> tuple[Group, ...]:
         *(
             (center, business_line, zone)
             for center in sorted(centers)
-            for business_line in _BUSINESS_LINES
-            for zone in _ZONES
+            for business_line in BUSINESS_LINES
+            for zone in ZONES
         ),
     )
 
@@ -1260,19 +640,19 @@ def settle(
             )
     before, carried_in, billed = _previous(agreement, period, previous)
     engine = _Engine(agreement, period, start, end, billed)
-    engine.read(shipments)
+    engine.events.read(shipments)
     return engine.finish(carried_in, before)
 
 
 def _previous(
     agreement: FeeAgreement, period: Period, previous: Iterable[SettlementStatement]
-) -> tuple[Money, int, _Billed]:
+) -> tuple[Money, int, Billed]:
     """The amount settled earlier in the year, the quota carried in, and the waybills already
     billed: their pieces, return legs and credits."""
     before = Money.zero(agreement.currency)
     carried = 0
     seen: set[str] = set()
-    billed: dict[str, set[str]] = {"piece": set(), "return_leg": set(), "credit": set()}
+    entries: list[Iterable[tuple[str | None, LineKind]]] = []
     for statement in previous:
         if not isinstance(statement, SettlementStatement):
             raise SettlementError(
@@ -1296,23 +676,16 @@ def _previous(
             )
         seen.add(str(statement.period))
         lines = statement.lines
-        entries = (
+        entries.append(
             lines._keys()
             if isinstance(lines, StatementLines)
-            else ((line.waybill, line.kind) for line in lines)
+            else [(line.waybill, line.kind) for line in lines]
         )
-        for waybill, kind in entries:
-            if waybill is not None and kind is not LineKind.LUMP_SUM:
-                billed["piece" if kind.is_piece else kind.value].add(waybill)
         if statement.period.start.year == period.start.year:
             before = before + statement.total
         if statement.period.end == period.start and statement.lump_sum is not None:
             carried = statement.lump_sum.carried_out
-    return (
-        before,
-        carried,
-        _Billed(*(frozenset(billed[k]) for k in ("piece", "return_leg", "credit"))),
-    )
+    return before, carried, Billed.of(chain.from_iterable(entries))
 
 
 def _by_code(dim: Mapping[str, Any]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The settlement statement and its documents (private: use govpost.settlement).
+"""The settlement statement (private: use govpost.settlement; its documents are rendered by
+govpost.settlement.documents).
 
 A statement keeps its lines in columns (:class:`StatementLines`): integer fen, small integer keys
 into short tables of the few distinct centers, business lines, zones, destinations and fee
@@ -8,62 +9,51 @@ when one is read; totals, subtotals, CSV, tables and reconciliation read the col
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import operator
-import unicodedata
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from itertools import accumulate, chain, compress, count, repeat
+from itertools import compress, count, repeat
 from typing import Any, overload
 
 import attrs
 
+from govpost._fields import coerce_enum
 from govpost.agreements import FeeBreakdown, SurchargeKind, Underuse
 from govpost.centers import BusinessLine
 from govpost.errors import ValidationError
 from govpost.money import Money, allocate
 from govpost.periods import Period
 from govpost.regions import Zone
-from govpost.settlement._words import amount_in_words
+from govpost.settlement._billable import KIND_KEYS, KINDS, Exclusions, LineKind, line_id
+from govpost.settlement._columns import Text, int_column
 
 
-class LineKind(enum.Enum):
-    """What a statement line is.
+class SettlementMode(enum.Enum):
+    """How a statement settles: per piece (计件) or as a lump sum (包干).
 
-    .. versionadded:: 0.1.0
+    >>> SettlementMode.LUMP_SUM.label
+    '包干'
+
+    .. versionadded:: 0.2.0
     """
 
-    CHARGE = "charge"  #: a piece under a per-piece agreement (计件)
-    COVERED = "covered"  #: a piece inside a lump sum's quota; amount zero
-    OVERAGE = "overage"  #: a piece beyond a lump sum's quota, charged by the overage tariff
-    RETURN_LEG = "return_leg"  #: the return leg of a returned item (退回)
-    CREDIT = "credit"  #: negates exactly the line named in ``refers_to``
-    LUMP_SUM = "lump_sum"  #: the lump sum (包干) payable for the period
-
-    @property
-    def is_piece(self) -> bool:
-        """Whether the line is a piece picked up in the period (charge, covered or overage)."""
-        return self in _PIECES
+    PER_PIECE = "per_piece"  #: each piece one line (计件结算)
+    LUMP_SUM = "lump_sum"  #: a lump sum per period covering a quota (包干结算)
 
     @property
     def label(self) -> str:
-        """The Chinese name used on printed statements."""
-        return _KIND_LABELS[self]
+        """The Chinese name used on printed statements: 计件 or 包干."""
+        return _MODE_LABELS[self]
 
 
-_PIECES = frozenset({LineKind.CHARGE, LineKind.COVERED, LineKind.OVERAGE})
-_KIND_LABELS = {
-    LineKind.CHARGE: "计件",
-    LineKind.COVERED: "包干内",
-    LineKind.OVERAGE: "超量",
-    LineKind.RETURN_LEG: "退回",
-    LineKind.CREDIT: "冲销",
-    LineKind.LUMP_SUM: "包干",
-}
+_MODE_LABELS = {SettlementMode.PER_PIECE: "计件", SettlementMode.LUMP_SUM: "包干"}
+
+
+def _mode(value: SettlementMode | str) -> SettlementMode:
+    return coerce_enum(SettlementMode, value, "settlement mode")
 
 
 def _explain(breakdown: FeeBreakdown | None, weight_g: int, refers_to: str | None) -> str:
@@ -115,7 +105,7 @@ class StatementLine:
     @property
     def line_id(self) -> str:
         """``"<waybill>/<kind>"``, unique within a statement (``"lump_sum"`` for the lump sum)."""
-        return self.kind.value if self.waybill is None else f"{self.waybill}/{self.kind.value}"
+        return line_id(self.waybill, self.kind)
 
     def explain(self) -> str:
         """How the amount was computed, in one line (empty for covered and lump-sum lines)."""
@@ -130,121 +120,6 @@ class StatementLine:
 
 
 # --- columns ----------------------------------------------------------------------------------------
-
-#: Line kinds by their key in a kind column: the enum's order.
-_KINDS: tuple[LineKind, ...] = tuple(LineKind)
-_KIND_KEYS = {kind: key for key, kind in enumerate(_KINDS)}
-
-#: Array typecodes from the narrowest, with the ints each holds (sizes are the platform's).
-_RANGES = tuple(
-    (code, low, high)
-    for code in "BbHhIiQq"
-    for bits in (8 * array(code).itemsize,)
-    for low, high in (
-        (0, (1 << bits) - 1) if code.isupper() else (-(1 << bits - 1), (1 << bits - 1) - 1),
-    )
-)
-
-
-def int_column(
-    values: Iterable[int], low: int | None = None, high: int | None = None
-) -> array[int]:
-    """``values`` in the narrowest array that holds every int from ``low`` to ``high``.
-
-    Without bounds, ``values`` are read twice to find them (pass a sequence then).
-    """
-    if low is None or high is None:
-        items = values if isinstance(values, Sequence | array) else list(values)
-        low, high = (min(items), max(items)) if len(items) else (0, 0)
-        values = items
-    for code, smallest, largest in _RANGES:
-        if smallest <= low and high <= largest:
-            return array(code, values)
-    raise ValidationError(f"an int from {low} to {high} is beyond what a statement column holds")
-
-
-class Text:
-    """A column of strings (or ``None``) kept as one string (private).
-
-    Strings of one width (waybill numbers usually are) are found by their index alone; others
-    by the end offset of each.
-    """
-
-    __slots__ = ("ends", "nones", "text", "width")
-
-    def __init__(self, values: Sequence[str], nones: frozenset[int] = frozenset()) -> None:
-        """``values`` in order; the indices in ``nones`` are ``None`` (their value is ``""``)."""
-        self.nones = nones
-        self.text = "".join(values)
-        self.width: int | None = None
-        self.ends: array[int] | None = None
-        lengths = set(map(len, values))
-        if nones:
-            lengths.discard(0)
-        count = len(values)
-        if (
-            len(lengths) == 1
-            and 0 not in lengths
-            and values.count("") == len(nones)
-            # None as blanks of the width: only at the end, where they shift nothing
-            and (not nones or min(nones) == count - len(nones))
-        ):
-            self.width = lengths.pop()
-            self.text += " " * (self.width * len(nones))
-        else:
-            self.ends = array(typecode(len(self.text)), accumulate(map(len, values)))
-
-    def __len__(self) -> int:
-        if self.ends is not None:
-            return len(self.ends)
-        return len(self.text) // self.width if self.width else 0
-
-    def get(self, index: int) -> str | None:
-        if index in self.nones:
-            return None
-        if self.ends is None:
-            assert self.width is not None
-            return self.text[index * self.width : (index + 1) * self.width]
-        ends = self.ends
-        return self.text[ends[index - 1] if index else 0 : ends[index]]
-
-    def values(self) -> list[str | None]:
-        """Every value, in order."""
-        if self.ends is None:
-            assert self.width is not None
-            width, size = self.width, len(self.text)
-            starts: Iterable[int] = range(0, size, width)
-            ends: Iterable[int] = range(width, size + width, width)
-        else:
-            starts, ends = chain((0,), self.ends), self.ends
-        out: list[str | None] = list(map(self.text.__getitem__, map(slice, starts, ends)))
-        for index in self.nones:
-            out[index] = None
-        return out
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Text):
-            return NotImplemented
-        return (
-            self.text == other.text
-            and self.width == other.width
-            and self.ends == other.ends
-            and self.nones == other.nones
-        )
-
-    def __hash__(self) -> int:
-        return hash(self.text)
-
-
-def typecode(largest: int) -> str:
-    return next(code for code, low, high in _RANGES if low == 0 and largest <= high)
-
-
-def take(order: Sequence[int], column: Sequence[Any]) -> tuple[Any, ...]:
-    """``column`` in ``order``: ``tuple(column[i] for i in order)``, at C speed."""
-    if len(order) > 1:
-        return operator.itemgetter(*order)(column)  # type: ignore[no-any-return]
-    return tuple(column[i] for i in order)
 
 
 def _same_keyed(
@@ -363,7 +238,7 @@ class StatementLines(Sequence[StatementLine]):
                 [line.shipment_id or "" for line in items],
                 frozenset(i for i, line in enumerate(items) if line.shipment_id is None),
             ),
-            kinds=bytes(_KIND_KEYS[line.kind] for line in items),
+            kinds=bytes(KIND_KEYS[line.kind] for line in items),
             groups=groups,
             group_keys=int_column(
                 [
@@ -525,7 +400,7 @@ class StatementLines(Sequence[StatementLine]):
         return StatementLine(
             waybill=self._waybills.get(index),
             shipment_id=(self._waybills if self._ids is None else self._ids).get(index),
-            kind=_KINDS[self._kinds[index]],
+            kind=KINDS[self._kinds[index]],
             center=center,
             business_line=business_line,
             zone=zone,
@@ -538,7 +413,7 @@ class StatementLines(Sequence[StatementLine]):
         )
 
     def _kinds_of(self) -> Iterator[LineKind]:
-        return map(_KINDS.__getitem__, self._kinds)
+        return map(KINDS.__getitem__, self._kinds)
 
     def _waybill_values(self) -> list[str | None]:
         return self._waybills.values()
@@ -551,22 +426,20 @@ class StatementLines(Sequence[StatementLine]):
         return self._money(self._fen[index])
 
     def _line_id(self, index: int) -> str:
-        kind, waybill = _KINDS[self._kinds[index]], self._waybills.get(index)
-        return kind.value if waybill is None else f"{waybill}/{kind.value}"
+        return line_id(self._waybills.get(index), KINDS[self._kinds[index]])
 
     def _indices(self, kind: LineKind) -> Iterator[int]:
         """The indices of the lines of one kind, in order."""
-        return compress(count(), map(_KIND_KEYS[kind].__eq__, self._kinds))
+        return compress(count(), map(KIND_KEYS[kind].__eq__, self._kinds))
 
-    def _find(self, line_id: str) -> int | None:
+    def _find(self, wanted: str) -> int | None:
         """The index of the line with this line id (an index built on the first call)."""
         index: dict[str, int] | None = self._cache.get("index")
         if index is None:
             index = self._cache["index"] = {
-                kind.value if waybill is None else f"{waybill}/{kind.value}": i
-                for i, (waybill, kind) in enumerate(self._keys())
+                line_id(waybill, kind): i for i, (waybill, kind) in enumerate(self._keys())
             }
-        return index.get(line_id)
+        return index.get(wanted)
 
     def _rows(
         self,
@@ -604,13 +477,6 @@ def _fen(line: StatementLine, index: int) -> int:
 
 def _statement_lines(lines: Iterable[StatementLine]) -> StatementLines:
     return lines if isinstance(lines, StatementLines) else StatementLines(lines)
-
-
-def fen_text(fen: int) -> str:
-    """An amount in fen as the wire format writes it: ``1250`` → ``"12.50"``."""
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(fen), 100)
-    return f"{sign}{yuan}.{cents:02d}"
 
 
 @attrs.frozen(kw_only=True)
@@ -685,32 +551,6 @@ class BudgetPosition:
 
 
 @attrs.frozen(kw_only=True)
-class Exclusions:
-    """Shipments read but not billed on this statement, counted by reason.
-
-    Attributes:
-        other_center: from a center the agreement does not cover.
-        not_covered: a business line and direction the applicant pays for.
-        not_picked_up: never picked up (including cancelled before pickup).
-        other_period: picked up in another period, with nothing billed in this one.
-        outside_validity: picked up in the period but when the agreement was not in force.
-        duplicates: the same shipment given more than once (billed once).
-        billed_before: a piece, return leg or credit a ``previous`` statement already billed
-            (a waybill is never billed in two periods).
-
-    .. versionadded:: 0.1.0
-    """
-
-    other_center: int = 0
-    not_covered: int = 0
-    not_picked_up: int = 0
-    other_period: int = 0
-    outside_validity: int = 0
-    duplicates: int = 0
-    billed_before: int = 0
-
-
-@attrs.frozen(kw_only=True)
 class CenterShare:
     """One center's share of an amount split by the finance → center leg.
 
@@ -775,7 +615,7 @@ class SettlementStatement:
         agreement_reference: its document.
         carrier: the carrier paid.
         period: the period settled.
-        mode: ``"per_piece"`` or ``"lump_sum"``.
+        mode: how it settles (:class:`SettlementMode`; its value given as a str is accepted).
         currency: the currency of every amount.
         lines: the lines, sorted by date, waybill and kind (the lump-sum line last), as
             :class:`StatementLines`, a sequence kept in columns (give any sequence of
@@ -802,7 +642,7 @@ class SettlementStatement:
     agreement_reference: str
     carrier: str
     period: Period
-    mode: str
+    mode: SettlementMode = attrs.field(converter=_mode)
     currency: str
     lines: Sequence[StatementLine] = attrs.field(converter=_statement_lines)
     pieces: int
@@ -812,7 +652,7 @@ class SettlementStatement:
     by_zone: tuple[Subtotal, ...]
     lump_sum: LumpSumPosition | None = None
     budget: BudgetPosition | None = None
-    excluded: Exclusions = Exclusions()
+    excluded: Exclusions = attrs.field(factory=Exclusions)
 
     @property
     def _columns(self) -> StatementLines:
@@ -830,7 +670,7 @@ class SettlementStatement:
     def charges(self) -> tuple[StatementLine, ...]:
         """Every line that is not a credit."""
         lines = self._columns
-        credit = _KIND_KEYS[LineKind.CREDIT]
+        credit = KIND_KEYS[LineKind.CREDIT]
         return tuple(map(lines._line, compress(count(), map(credit.__ne__, lines._kinds))))
 
     def line(self, line_id: str) -> StatementLine:
@@ -879,42 +719,12 @@ class SettlementStatement:
 
         Columns: ``line_id, waybill, kind, center, business_line, zone, destination, weight_g,
         date, amount, currency, refers_to, explanation``. For a spreadsheet, save it with
-        ``encoding="utf-8-sig"`` (Excel then reads the Chinese text correctly).
+        ``encoding="utf-8-sig"`` (Excel then reads the Chinese text correctly). As
+        :func:`govpost.settlement.documents.statement_csv`.
         """
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(_CSV_COLUMNS)
-        currency = self._columns._currency
-        for (
-            waybill,
-            kind,
-            group,
-            destination,
-            weight,
-            day,
-            fen,
-            breakdown,
-            refers,
-        ) in self._columns._rows():
-            center, business_line, zone = group
-            writer.writerow(
-                [
-                    kind.value if waybill is None else f"{waybill}/{kind.value}",
-                    waybill or "",
-                    kind.value,
-                    center or "",
-                    business_line.value if business_line else "",
-                    zone.value if zone else "",
-                    destination or "",
-                    weight,
-                    day.isoformat(),
-                    fen_text(fen),
-                    currency,
-                    refers or "",
-                    _explain(breakdown, weight, refers),
-                ]
-            )
-        return out.getvalue()
+        from govpost.settlement.documents import statement_csv
+
+        return statement_csv(self)
 
     def to_table(self, *, max_lines: int | None = None) -> str:
         """A human-readable statement; subtotals and total also in capital numerals (大写金额).
@@ -922,7 +732,8 @@ class SettlementStatement:
         Every line is printed unless ``max_lines`` asks for fewer: then the first
         ``max_lines`` lines are printed, and a line says how many were left out and how to see
         them. The lump-sum line, the subtotals and the summary are always printed, and the
-        totals always cover every line.
+        totals always cover every line. As
+        :func:`govpost.settlement.documents.statement_table`.
 
         Args:
             max_lines: print at most this many of the lines (the lump-sum line aside);
@@ -934,144 +745,6 @@ class SettlementStatement:
         .. versionchanged:: 0.2.0
            Prints every line by default (it stopped at 50), and never hides the lump sum.
         """
-        if max_lines is not None and (
-            isinstance(max_lines, bool) or not isinstance(max_lines, int) or max_lines < 0
-        ):
-            raise ValidationError(
-                f"max_lines {max_lines!r} must be None (all lines) or an int >= 0"
-            )
-        head = [
-            f"结算单 Settlement statement {self.statement_id}",
-            f"协议 Agreement: {self.agreement_id} ({self.agreement_reference}), "
-            f"carrier {self.carrier}",
-            f"期间 Period: {self.period} ({self.period.start} – {self.period.end}, end exclusive)",
-            f"结算方式 Mode: {'计件 per piece' if self.mode == 'per_piece' else '包干 lump sum'}",
-            "",
-        ]
-        rows: list[list[str]] = []
-        kept: list[list[str]] = []  # lump-sum lines past the limit: shown all the same
-        left_out = 0
-        for waybill, kind, group, _, weight, day, fen, _, _ in self._columns._rows():
-            zone = group[2]
-            row = [
-                waybill or "—",
-                kind.label,
-                group[0] or "",
-                zone.label if zone else "",
-                str(weight) if weight else "",
-                day.isoformat(),
-                fen_text(fen),
-            ]
-            if max_lines is None or len(rows) < max_lines:
-                rows.append(row)
-            elif kind is LineKind.LUMP_SUM:
-                kept.append(row)
-            else:
-                left_out += 1
-        body = render_table(
-            ["运单 Waybill", "类别", "中心", "区域", "克", "日期", "金额"], [*rows, *kept]
-        )
-        if left_out:
-            body += (
-                f"\n… {left_out} of {len(self.lines)} lines not shown (max_lines={max_lines}): "
-                f"call to_table() without max_lines to print every line, or to_csv() for all "
-                f"of them with their explanations"
-            )
-        parts = [*head, body, ""]
-        for title, subtotals in (
-            ("按中心 By center", self.by_center),
-            ("按业务 By business line", self.by_business_line),
-            ("按区域 By zone", self.by_zone),
-        ):
-            parts.append(title)
-            parts.append(
-                render_table(
-                    ["", "件数", "金额", "大写"],
-                    [
-                        [
-                            _subtotal_label(s.key),
-                            str(s.pieces),
-                            s.amount.to_str(),
-                            amount_in_words(s.amount),
-                        ]
-                        for s in subtotals
-                    ],
-                )
-            )
-            parts.append("")
-        if self.lump_sum is not None:
-            lump = self.lump_sum
-            quota = "no quota" if lump.quota is None else f"quota {lump.quota}"
-            parts.append(
-                f"包干 Lump sum {lump.amount.to_str()} ({quota}, {lump.pieces} pieces, "
-                f"{lump.overage_pieces} over, payable {lump.payable.to_str()}, "
-                f"refund {lump.refund.to_str()}, carried out {lump.carried_out})"
-            )
-        if self.budget is not None:
-            b = self.budget
-            status = "EXCEEDED 超预算" if b.exceeded else "within budget"
-            parts.append(
-                f"预算 Budget {b.annual.to_str()}: settled before {b.settled_before.to_str()}, "
-                f"cumulative {b.cumulative.to_str()}, remaining {b.remaining.to_str()} ({status})"
-            )
-        excluded = self.excluded
-        parts.append(
-            f"件数 Pieces: {self.pieces}; not billed: {excluded.not_covered} applicant-paid, "
-            f"{excluded.not_picked_up} not picked up, {excluded.other_center} other centers, "
-            f"{excluded.other_period} other periods, {excluded.outside_validity} outside the "
-            f"agreement, {excluded.duplicates} duplicates, {excluded.billed_before} billed in "
-            f"an earlier period"
-        )
-        parts.append(f"合计 Total: {self.total.to_str()} {self.currency}")
-        parts.append(f"大写 In words: {amount_in_words(self.total)}")
-        return "\n".join(parts)
+        from govpost.settlement.documents import statement_table
 
-
-_CSV_COLUMNS = (
-    "line_id",
-    "waybill",
-    "kind",
-    "center",
-    "business_line",
-    "zone",
-    "destination",
-    "weight_g",
-    "date",
-    "amount",
-    "currency",
-    "refers_to",
-    "explanation",
-)
-
-
-def _subtotal_label(key: str) -> str:
-    for kind in (Zone, BusinessLine):
-        try:
-            return f"{kind(key).label} {key}"
-        except ValueError:
-            continue
-    return key
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def render_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A plain-text table, aligned for Chinese (double-width) characters; numbers right-aligned."""
-    data = [list(headers), *(list(r) for r in rows)]
-    widths = [max(_width(row[i]) for row in data) for i in range(len(headers))]
-
-    def numeric(text: str) -> bool:
-        return text.replace(".", "", 1).replace("-", "", 1).isdigit()
-
-    lines = []
-    for index, row in enumerate(data):
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(pad + cell if index and numeric(cell) else cell + pad)
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+        return statement_table(self, max_lines=max_lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import requests
 
@@ -21,6 +21,7 @@ from govpost.carriers._model import (
     PushMessage,
     Quote,
     QuoteRequest,
+    utc_now,
 )
 from govpost.carriers.ems.build import (
     API_CREATE_ORDER,
@@ -49,10 +50,6 @@ from govpost.privacy import scrub
 from govpost.shipments import TrackingEvent
 
 __all__ = ["EmsCarrier"]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class EmsCarrier:
@@ -125,7 +122,7 @@ class EmsCarrier:
         max_backoff: float = 8.0,
         deadline: float = DEFAULT_DEADLINE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         product_code: str = "11210",
         biz_product_no: str = "10",
     ) -> None:

@@ -70,12 +70,13 @@ def _sign_key(instance: object, attribute: object, value: Any) -> None:
     _key(value)
 
 
-def _base_url(value: object) -> str:
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+def _base_url(value: str) -> str:
+    given: object = value
+    if not isinstance(given, str) or not given.startswith(("http://", "https://")):
         raise ValidationError(
-            f"EMS base_url {value!r} must be an http(s) URL such as {PRODUCTION_URL!r}"
+            f"EMS base_url {given!r} must be an http(s) URL such as {PRODUCTION_URL!r}"
         )
-    return value.rstrip("/")
+    return given.rstrip("/")
 
 
 @attrs.frozen(kw_only=True, repr=False)

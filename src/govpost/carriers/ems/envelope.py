@@ -124,6 +124,11 @@ def decode_envelope(text: str, sign_key: str) -> str:
 
     .. versionadded:: 0.1.0
     """
+    return open_envelope(text, sign_key)[0]
+
+
+def open_envelope(text: str, sign_key: str) -> tuple[str, Any]:
+    """:func:`decode_envelope`, and the JSON document its check already read (read once)."""
     key = _key(sign_key)
     if not isinstance(text, str) or not text.startswith(PREFIX):
         raise ValidationError(
@@ -158,13 +163,13 @@ def decode_envelope(text: str, sign_key: str) -> str:
         # as UTF-8 JSON: this refuses random tampering. It cannot refuse whole genuine blocks
         # dropped, repeated or spliced between envelopes: those decrypt to genuine text, and
         # their JSON is often valid. Only the carrier's own tracking can confirm such a message.
-        load_json(text, what="the EMS envelope's message")
+        document = load_json(text, what="the EMS envelope's message")
     except ValidationError as exc:
         raise ValidationError(
             f"the EMS envelope ends with this signKey but its message is not acceptable JSON "
             f"({_reason(exc)}): it was altered"
         ) from None
-    return text
+    return text, document
 
 
 def _reason(exc: ValidationError) -> str:

@@ -48,11 +48,11 @@ from govpost.carriers.ems.codes import (
     UNCONFIRMED_DUPLICATE,
     UnknownOpCodeWarning,
 )
-from govpost.carriers.ems.envelope import decode_envelope
-from govpost.carriers.webhooks import MAX_PUSH_BYTES
+from govpost.carriers.ems.envelope import open_envelope
+from govpost.carriers.webhooks import MAX_PUSH_BYTES, _check_size, _header
 from govpost.errors import CarrierError, ValidationError, WebhookVerificationError
+from govpost.errors import _short_code as _shown_waybill
 from govpost.identifiers import TrackingNumber
-from govpost.identifiers import _short as _shown_waybill
 from govpost.money import Money
 from govpost.periods import SHANGHAI
 from govpost.privacy import scrub as _scrub
@@ -102,7 +102,7 @@ def _malformed(what: str, raw: object, *, retryable: bool = True) -> CarrierErro
     )
 
 
-def parse_time(text: object) -> datetime:
+def parse_time(text: str) -> datetime:
     """An EMS time (``YYYY-MM-DD HH:MM:SS``, Asia/Shanghai) as an aware datetime.
 
     Raises:
@@ -111,8 +111,9 @@ def parse_time(text: object) -> datetime:
     >>> parse_time("2024-06-03 10:15:00").isoformat()
     '2024-06-03T10:15:00+08:00'
     """
-    if not isinstance(text, str) or not 10 <= len(text) <= 32:
-        raise ValidationError(f"EMS time {short(text)} is not 'YYYY-MM-DD HH:MM:SS'")
+    given: object = text
+    if not isinstance(given, str) or not 10 <= len(given) <= 32:
+        raise ValidationError(f"EMS time {short(given)} is not 'YYYY-MM-DD HH:MM:SS'")
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -492,24 +493,12 @@ def parse_track(text: str) -> tuple[TrackingEvent, ...]:
 
 
 def _push_fields(body: bytes, headers: Mapping[str, str], max_body: int) -> Mapping[str, Any]:
-    if not isinstance(body, bytes | bytearray):
-        raise WebhookVerificationError(
-            f"refused push: the body must be the raw bytes of the request, not "
-            f"{type(body).__name__}"
-        )
-    if len(body) > max_body:
-        raise WebhookVerificationError(
-            f"refused push: its body is {len(body):,} bytes, above the limit of {max_body:,}; "
-            f"raise max_body only if EMS really sends pushes that large"
-        )
+    raw = _check_size(body, max_body)
     try:
-        text = bytes(body).decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookVerificationError("refused push: the body is not UTF-8") from None
-    content_type = next(
-        (v for k, v in headers.items() if isinstance(k, str) and k.lower() == "content-type"), ""
-    )
-    is_json = isinstance(content_type, str) and "json" in content_type.lower()
+    is_json = "json" in (_header(headers, "Content-Type") or "").lower()
     if is_json or text.lstrip().startswith("{"):
         try:
             fields = load_json(text, what="the EMS push")
@@ -574,8 +563,7 @@ def parse_push(
     if not isinstance(sealed, str):
         raise WebhookVerificationError("refused push: it has no 'logitcsInterface' field")
     try:
-        clear = decode_envelope(sealed, sign_key)
-        traces = load_json(clear, what="the EMS push's message")
+        clear, traces = open_envelope(sealed, sign_key)
     except ValidationError as exc:
         raise WebhookVerificationError(f"refused push: {exc}") from exc
     serial = fields.get("serialNo")
