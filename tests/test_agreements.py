@@ -13,8 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import govpost.modes
 from govpost.agreements import (
     MAX_WEIGHT_G,
+    AgentFee,
+    AgentFeeKind,
     Budget,
     Coverage,
     FeeAgreement,
@@ -377,6 +380,65 @@ def test_agreements_round_trip_through_json(agreement: FeeAgreement) -> None:
 def test_lump_sum_agreement_round_trips_through_json() -> None:
     agreement = lump_sum_agreement(overage=FlatTariff(price="5.00"), underuse=Underuse.PRO_RATA)
     assert from_json(to_json(agreement), FeeAgreement) == agreement
+
+
+# --- agent fee ---------------------------------------------------------------------------------------
+
+
+def test_an_agreement_carries_its_agent_fee_through_json() -> None:
+    """A government agent's agreement with a packaging fee charged per piece: the fee is on the
+    wire with the rest of the agreement, and comes back equal."""
+    fee = AgentFee(per_piece=Money("0.80"), reference="第六条", kind="charge", label="封装费")
+    agreement = attrs.evolve(lump_sum_agreement(), agent_fee=fee)
+    text = to_json(agreement)
+    assert (
+        '"agent_fee": {"per_piece": {"amount": "0.80", "currency": "CNY"}, '
+        '"reference": "第六条", "kind": "charge", "label": "封装费"}'
+    ) in text
+    back = from_json(text, FeeAgreement)
+    assert back == agreement
+    assert back.agent_fee is not None
+    assert (back.agent_fee.kind, back.agent_fee.amount_per_piece) == (
+        AgentFeeKind.CHARGE,
+        Money("0.80"),
+    )
+
+
+def test_an_agreement_written_before_the_agent_fee_reads_without_one() -> None:
+    agreement = lump_sum_agreement()
+    old = to_json(agreement).replace(', "agent_fee": null', "")
+    assert "agent_fee" not in old
+    assert from_json(old, FeeAgreement).agent_fee is None
+    with pytest.raises(DeserializationError, match=r"agent fee per piece -1.00 CNY is negative"):
+        from_json(
+            old[:-1] + ', "agent_fee": {"per_piece": {"amount": "-1.00"}, "reference": "x"}}',
+            FeeAgreement,
+        )
+
+
+def test_agent_fee_terms_are_checked() -> None:
+    assert govpost.modes.AgentFee is AgentFee
+    assert govpost.modes.AgentFeeKind is AgentFeeKind
+    fee = AgentFee(per_piece=Money("1.00"), reference="第五条")
+    assert (fee.kind, fee.label, fee.amount_per_piece) == (
+        AgentFeeKind.DEDUCTION,
+        "包装费",
+        Money("-1.00"),
+    )
+    with pytest.raises(ValidationError, match=r"agent fee per piece 0\.00 CNY is zero"):
+        AgentFee(per_piece=Money("0"), reference="第五条")
+    with pytest.raises(ValidationError, match="must be a Money"):
+        AgentFee(per_piece="1.00", reference="第五条")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="agent fee kind 'refund' is not a"):
+        AgentFee(per_piece=Money("1.00"), reference="第五条", kind="refund")
+    with pytest.raises(ValidationError, match="must be an AgentFee"):
+        attrs.evolve(lump_sum_agreement(), agent_fee=Money("1.00"))
+    with pytest.raises(
+        CurrencyMismatchError, match=r"agent fee 1\.00 USD is not in the settlement"
+    ):
+        attrs.evolve(
+            lump_sum_agreement(), agent_fee=AgentFee(per_piece=Money("1.00", "USD"), reference="x")
+        )
 
 
 # --- properties ------------------------------------------------------------------------------------

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from datetime import date, datetime, timedelta
+import json
+import tomllib
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
 import attrs
 import pytest
+import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +35,12 @@ from govpost.applications import (
 )
 from govpost.calendar import WorkCalendar
 from govpost.centers import BusinessLine, Channel, CooperationMode, ServiceCenter
-from govpost.errors import DeserializationError, InvalidTransitionError, ValidationError
+from govpost.errors import (
+    DeserializationError,
+    GovpostError,
+    InvalidTransitionError,
+    ValidationError,
+)
 from govpost.money import Money
 from govpost.periods import SHANGHAI
 from govpost.regions import Zone
@@ -42,6 +51,8 @@ from govpost.shipments import (
     ShipmentStatus,
     TrackingEvent,
 )
+from govpost.testing.strategies import _lifecycle_events
+from tests.fuzzing import fuzz
 from tests.strategies import (
     CENTER,
     applicants,
@@ -542,24 +553,52 @@ def test_result_shipments_only_for_approved_mail_applications(
         assert app.reference + "-R" == outbound[0].id
 
 
-@given(applications(events=False), st.data())
+@given(applications(), st.data())
 def test_the_state_is_the_same_for_any_order_of_the_same_events(
     app: Application, data: st.DataObject
 ) -> None:
-    """The status, delivery choice and anomalies derived from any permutation of the same
-    events — applied at once or one by one — are the same."""
-    events = data.draw(st.lists(application_events(app.accepted_at), max_size=7))
-    once = app.apply(*events)
-    shuffled = data.draw(st.permutations(events))
-    one_by_one = app
+    """The status, delivery choice, times, history and anomalies derived from any permutation
+    of the same events, with some of them repeated — applied at once, one by one, or in two
+    batches — are the same. The events are a legal walk through the table (so that late
+    statuses are reached) and noise, with ids that may collide."""
+    events = list(app.events)
+    repeated = data.draw(st.lists(st.sampled_from(events), max_size=4)) if events else []
+    shuffled = data.draw(st.permutations(events + repeated))
+    bare = attrs.evolve(app, events=())
+    once = bare.apply(*shuffled)
+    one_by_one = bare
     for event in shuffled:
         one_by_one = one_by_one.apply(event)
-    assert once == one_by_one
-    assert (once.status, once.current_delivery, once.anomalies) == (
-        one_by_one.status,
-        one_by_one.current_delivery,
-        one_by_one.anomalies,
-    )
+    cut = data.draw(st.integers(0, len(shuffled)))
+    in_two = bare.apply(*shuffled[cut:]).apply(*shuffled[:cut])
+    for other in (one_by_one, in_two):
+        assert once == other == app
+        assert (once.status, once.current_delivery, once.anomalies, once.history) == (
+            other.status,
+            other.current_delivery,
+            other.anomalies,
+            other.history,
+        )
+        assert [once.reached_at(s) for s in ApplicationStatus] == [
+            other.reached_at(s) for s in ApplicationStatus
+        ]
+        assert (once.status, once.anomalies) == (app.status, app.anomalies)
+
+
+@given(applications(events=False), st.data())
+def test_a_legal_walk_through_the_table_leaves_no_anomaly(
+    app: Application, data: st.DataObject
+) -> None:
+    """Events that follow the table — including events of one instant, which the precedence
+    rule orders — apply without anomaly, and the history is the walk's statuses."""
+    walk = data.draw(_lifecycle_events(app, mail_allowed=True))
+    done = app.apply(*walk)
+    assert () == done.anomalies
+    statuses = [ApplicationStatus(e.kind.value) for e in walk if e.delivery is None]
+    assert [s for i, s in enumerate(statuses) if i == 0 or s is not statuses[i - 1]] == [
+        s for _, s in done.history
+    ]
+    assert done == app.apply(*reversed(walk))
 
 
 @given(applications())
@@ -615,3 +654,388 @@ def test_a_strict_apply_refuses_what_a_lenient_one_records(app: Application, day
 def test_a_shipment_status_reaches_the_application_only_through_events() -> None:
     app = licence().approve(at(9, 30, 16))
     assert ShipmentStatus.DELIVERED.value != app.status.value
+
+
+# --- the review's findings: the table, strict verbs, ties, deadlines, paths, masking ------------
+
+S = ApplicationStatus
+#: The issue's table, written out: accepted → approved / rejected / withdrawn → result
+#: dispatched → delivered or collected → closed (a repeated dispatch report changes nothing).
+DECLARED = {
+    S.ACCEPTED: {S.APPROVED, S.REJECTED, S.WITHDRAWN},
+    S.APPROVED: {S.RESULT_DISPATCHED, S.RESULT_COLLECTED},
+    S.REJECTED: {S.CLOSED},
+    S.WITHDRAWN: {S.CLOSED},
+    S.RESULT_DISPATCHED: {S.RESULT_DISPATCHED, S.RESULT_DELIVERED, S.RESULT_COLLECTED},
+    S.RESULT_DELIVERED: {S.CLOSED},
+    S.RESULT_COLLECTED: {S.CLOSED},
+    S.CLOSED: set(),
+}
+#: A way to reach each status, by the verbs, one day apart from 28 September.
+PATHS: dict[tuple[ApplicationStatus, str], tuple[str, ...]] = {
+    (S.ACCEPTED, "mail"): (),
+    (S.APPROVED, "mail"): ("approve",),
+    (S.APPROVED, "collect"): ("approve",),
+    (S.REJECTED, "mail"): ("reject",),
+    (S.WITHDRAWN, "mail"): ("withdraw",),
+    (S.RESULT_DISPATCHED, "mail"): ("approve", "dispatch"),
+    (S.RESULT_DELIVERED, "mail"): ("approve", "dispatch", "deliver"),
+    (S.RESULT_COLLECTED, "mail"): ("approve", "dispatch", "collect"),
+    (S.RESULT_COLLECTED, "collect"): ("approve", "collect"),
+    (S.CLOSED, "mail"): ("approve", "dispatch", "deliver", "close"),
+}
+VERBS = {
+    S.APPROVED: "approve",
+    S.REJECTED: "reject",
+    S.WITHDRAWN: "withdraw",
+    S.RESULT_DISPATCHED: "dispatch",
+    S.RESULT_DELIVERED: "deliver",
+    S.RESULT_COLLECTED: "collect",
+    S.CLOSED: "close",
+}
+
+
+def reach(status: ApplicationStatus, delivery: str) -> Application:
+    app = licence(delivery=delivery)
+    for day, verb in enumerate(PATHS[status, delivery], start=28):
+        app = getattr(app, verb)(at(9, 28) + timedelta(days=day - 28, hours=10))
+    assert status is app.status
+    return app
+
+
+def test_the_transition_table_is_exactly_the_declared_one() -> None:
+    assert DECLARED == {k: set(v) for k, v in APPLICATION_TRANSITIONS.items()}
+    assert {S.CLOSED} == {s for s in S if s.is_final}
+
+
+@pytest.mark.parametrize(("status", "delivery"), sorted(PATHS, key=lambda k: (k[0].value, k[1])))
+@pytest.mark.parametrize("target", list(VERBS), ids=lambda s: s.value)
+def test_every_move_the_table_allows_applies_and_every_other_is_refused(
+    status: ApplicationStatus, delivery: str, target: ApplicationStatus
+) -> None:
+    """Each (status, event) pair: the verb succeeds exactly when the table allows the move (and
+    the delivery choice agrees: APPROVED dispatches only MAIL, collects only COLLECT); a refused
+    event applied leniently is an anomaly that changes nothing."""
+    app = reach(status, delivery)
+    when = at(10, 20, 10)
+    allowed = target in DECLARED[status]
+    if status is S.APPROVED and target is S.RESULT_DISPATCHED:
+        allowed = delivery == "mail"
+    if status is S.APPROVED and target is S.RESULT_COLLECTED:
+        allowed = delivery == "collect"
+    verb = getattr(app, VERBS[target])
+    if allowed:
+        moved = verb(when, event_id="x")
+        assert target is moved.status
+        assert () == moved.anomalies
+    else:
+        with pytest.raises(InvalidTransitionError):
+            verb(when, event_id="x")
+        event = ApplicationEvent(event_id="x", kind=target.value, occurred_at=when)
+        kept = app.apply(event)
+        assert (status, ["x"]) == (kept.status, [a.event_id for a in kept.anomalies])
+
+
+def test_a_verb_cannot_undo_events_already_applied() -> None:
+    """Found in review: a back-dated withdrawal turned a dispatched certificate into a
+    withdrawn application, and a back-dated change to COLLECT un-dispatched it; the strict
+    verbs now refuse an event that applies only by making applied events anomalies."""
+    dispatched = licence().approve(at(9, 30, 16)).dispatch(at(10, 8, 10))
+    with pytest.raises(InvalidTransitionError, match=r"would undo .*:approved:.*WITHDRAWN"):
+        dispatched.withdraw(at(9, 29, 9))
+    with pytest.raises(InvalidTransitionError, match="REJECTED → RESULT_DISPATCHED"):
+        dispatched.reject(at(9, 28, 9))
+    with pytest.raises(
+        InvalidTransitionError, match=r"would undo .*:result_dispatched:.*chose COLLECT"
+    ):
+        dispatched.change_delivery("collect", at(10, 8, 9))
+    with pytest.raises(InvalidTransitionError, match="nothing was applied"):
+        dispatched.apply(
+            ApplicationEvent(event_id="w", kind="withdrawn", occurred_at=at(9, 29)), strict=True
+        )
+    # Applied leniently (a late message), the events are kept and the anomalies say which.
+    late = dispatched.apply(
+        ApplicationEvent(
+            event_id="c", kind="delivery_changed", delivery="collect", occurred_at=at(10, 8, 9)
+        )
+    )
+    assert (S.APPROVED, DeliveryChoice.COLLECT) == (late.status, late.current_delivery)
+    assert ["the applicant chose COLLECT: the result is not mailed"] == [
+        a.reason for a in late.anomalies
+    ]
+
+
+def test_a_strict_apply_counts_a_repeated_conflict() -> None:
+    """Two versions of one id that conflict the same way are two anomalies: the second is
+    still refused by strict=True."""
+    e1 = ApplicationEvent(event_id="x", kind="approved", occurred_at=at(9, 28))
+    app = licence().apply(e1, attrs.evolve(e1, occurred_at=at(9, 29)))
+    assert ["conflicts with another event of the same id"] == [a.reason for a in app.anomalies]
+    with pytest.raises(InvalidTransitionError, match="conflicts with another event"):
+        app.apply(attrs.evolve(e1, occurred_at=at(9, 30)), strict=True)
+
+
+def test_events_of_one_instant_follow_the_precedence() -> None:
+    """A change at the instant of dispatch counts as before it; lifecycle events of one
+    instant apply in lifecycle order whatever their ids."""
+    approved = licence().approve(at(9, 30, 16))
+    t = at(10, 8, 10)
+    change = ApplicationEvent(
+        event_id="a", kind="delivery_changed", delivery="collect", occurred_at=t
+    )
+    dispatch = ApplicationEvent(event_id="b", kind="result_dispatched", occurred_at=t)
+    app = approved.apply(dispatch, change)
+    assert (S.APPROVED, DeliveryChoice.COLLECT, ["b"]) == (
+        app.status,
+        app.current_delivery,
+        [a.event_id for a in app.anomalies],
+    )
+    ids = ["z-approve", "y-dispatch", "x-deliver", "w-close"]
+    kinds = ["approved", "result_dispatched", "result_delivered", "closed"]
+    same = [
+        ApplicationEvent(event_id=i, kind=k, occurred_at=t) for i, k in zip(ids, kinds, strict=True)
+    ]
+    assert (S.CLOSED, ()) == (licence().apply(*same).status, licence().apply(*same).anomalies)
+
+
+def test_a_repeated_dispatch_keeps_the_first_time_and_is_no_anomaly() -> None:
+    app = licence().approve(at(9, 30, 16)).dispatch(at(10, 8, 10))
+    again = app.dispatch(at(10, 8, 11), event_id="carrier:pickup")
+    assert (S.RESULT_DISPATCHED, at(10, 8, 10), ()) == (
+        again.status,
+        again.dispatched_at,
+        again.anomalies,
+    )
+    assert [S.APPROVED, S.RESULT_DISPATCHED] == [s for _, s in again.history]
+
+
+def test_an_event_at_the_instant_of_acceptance_applies_one_before_is_an_anomaly() -> None:
+    app = licence()
+    assert S.APPROVED == app.approve(app.accepted_at).status
+    early = app.apply(
+        ApplicationEvent(
+            event_id="e", kind="approved", occurred_at=app.accepted_at - timedelta(seconds=1)
+        )
+    )
+    assert (S.ACCEPTED, ["dated before the application was accepted (clock skew?)"]) == (
+        early.status,
+        [a.reason for a in early.anomalies],
+    )
+
+
+def test_a_change_to_mail_needs_an_address() -> None:
+    app = licence(applicant=Applicant(name="张三", mobile="13800138000"), delivery="collect")
+    with pytest.raises(InvalidTransitionError, match="changed to MAIL but the applicant gave no"):
+        app.change_delivery("mail", at(9, 28))
+
+
+def test_a_mailed_result_keeps_its_one_shipment_after_dispatch_delivery_and_close() -> None:
+    app = licence().approve(at(9, 30, 16))
+    expected = app.outbound_shipment(GUIYANG, CATALOGUE)
+    for later in (
+        app.dispatch(at(10, 8, 10)),
+        app.dispatch(at(10, 8, 10)).deliver(at(10, 9)),
+        app.dispatch(at(10, 8, 10)).deliver(at(10, 9)).close(at(10, 10)),
+        app.dispatch(at(10, 8, 10)).collect(at(10, 12)),
+    ):
+        assert (expected,) == later.shipments(GUIYANG, CATALOGUE)
+
+
+def test_an_on_the_spot_service_accepted_on_a_holiday_is_due_the_next_working_day() -> None:
+    """Found in review: a 即办件 (0 days) applied for online on 3 October 2018 was due on the
+    holiday itself, so that a decision on the first working day counted as late."""
+    assert date(2018, 10, 8) == LIMITS.approval_deadline(at(10, 3, 20), 0)
+    assert date(2018, 9, 29) == LIMITS.approval_deadline(at(9, 29, 20), 0)  # 调休 Saturday
+    assert date(2018, 9, 28) == LIMITS.approval_deadline(at(9, 28, 20), 0)
+    # One day from a holiday: the first working day after it, as before.
+    assert date(2018, 10, 8) == LIMITS.approval_deadline(at(10, 3, 20), 1)
+    # Accepted on the 调休 Saturday 29 September: 30 September, 8 and 9 October.
+    assert date(2018, 10, 9) == LIMITS.approval_deadline(at(9, 29, 9), 3)
+    # From the Friday 28th, as Asia/Shanghai sees an acceptance at 23:30 UTC on the 27th.
+    assert date(2018, 9, 30) == LIMITS.approval_deadline(
+        datetime(2018, 9, 27, 23, 30, tzinfo=UTC), 2
+    )
+    with pytest.raises(ValidationError):
+        LIMITS.approval_deadline(at(10, 3), False)  # type: ignore[arg-type]
+
+
+def test_stage_hours_keep_the_minutes() -> None:
+    app = licence().approve(at(9, 30, 16)).dispatch(at(10, 8, 10, 30))
+    stages = ApplicationStages.of(app, CALENDAR)
+    assert stages.dispatch is not None
+    assert Fraction(37, 2) == stages.dispatch.hours  # 8 h on the 30th, 10 h 30 on the 8th
+
+
+def test_what_analyse_judges_and_when() -> None:
+    """Withdrawn applications are not judged for approval; an unfinished one is judged late
+    only after its deadline day; a returned shipment is not judged for delivery."""
+    police = {"service": "GZ-JJ-001", "delivery": "collect", "accepted_at": at(9, 28, 9)}
+    pending = licence(reference="P", **police)  # type: ignore[arg-type]
+    withdrawn = licence(reference="W", **police).withdraw(at(10, 9))  # type: ignore[arg-type]
+
+    def approval(now: datetime) -> tuple[int, int]:
+        result = analyse(
+            [pending, withdrawn], catalogue=CATALOGUE, limits=LIMITS, centers=[GUIYANG], now=now
+        )
+        return (result.overall.approval.judged, result.overall.approval.on_time)
+
+    assert (0, 0) == approval(at(9, 29, 23))  # due today: not judged yet
+    assert (1, 0) == approval(at(9, 30, 0))  # the day after: late
+    app, shipment = tracked_certificate()
+    returned = attrs.evolve(shipment, events=())  # type: ignore[misc]
+    returned = returned.apply(
+        TrackingEvent(
+            event_id="s1",
+            tracking_number="EA123456785CN",
+            status="picked_up",
+            occurred_at=at(10, 8, 11),
+        ),
+        TrackingEvent(
+            event_id="s3",
+            tracking_number="EA123456785CN",
+            status="returning",
+            occurred_at=at(10, 20, 11),
+        ),
+    )
+    assert ShipmentStatus.RETURNING is returned.status
+    result = analyse(
+        [app],
+        catalogue=CATALOGUE,
+        limits=LIMITS,
+        centers=[GUIYANG],
+        shipments=[returned],
+        now=at(10, 31),
+    )
+    assert 0 == result.overall.delivery.judged
+
+
+def test_messages_about_catalogues_and_events_mask_personal_data() -> None:
+    """Found in review: a name typed into a service code or an event id, or a mobile typed
+    into a time limit, came back in clear in the error message."""
+    with pytest.raises(ValidationError) as caught:
+        Service(code="欧阳娜娜13985212345", name="x", business_line="tax", time_limit_days=1)
+    assert not any(w in str(caught.value) for w in ("欧阳", "13985212345"))
+    with pytest.raises(ValidationError) as caught:
+        Service(code="S1", name="x", business_line="tax", time_limit_days=13985212345)
+    assert "13985212345" not in str(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        ApplicationEvent(event_id="欧阳娜娜 13985212345", kind="approved", occurred_at=at(9, 28))
+    assert "欧阳" not in str(caught.value)
+    assert "13985212345" not in str(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        licence(
+            applicant=Applicant(name="欧阳娜娜", mobile="139 8521 2345", address="贵阳市1号"),
+            reference="520102199003071236 欧阳娜娜",
+        )
+    assert not any(w in str(caught.value) for w in ("欧阳", "199003071236", "13985212345"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("time_limit_days", "-1", r"time limit -1 .* @ \$\.services\[1\]\.time_limit_days$"),
+        ("time_limit_days", "366", r"@ \$\.services\[1\]\.time_limit_days$"),
+        ("code", '"Ｓ２"', r"service code 'Ｓ２' .* @ \$\.services\[1\]\.code$"),
+        ("name", '"  "', r"service name must be .* @ \$\.services\[1\]\.name$"),
+    ],
+)
+def test_a_catalogue_field_its_own_check_refuses_is_named_by_its_path(
+    field: str, value: str, path: str
+) -> None:
+    """Found in review: a value the model's own check refuses (a negative time limit, a
+    full-width code) was reported at ``$.services[1]``, not at the field, in TOML and JSON."""
+    good = 'code = "S1"\nname = "甲"\nbusiness_line = "tax"\ntime_limit_days = 1\n'
+    bad = {"code": '"S2"', "name": '"乙"', "business_line": '"tax"', "time_limit_days": "2"}
+    bad[field] = value
+    toml = (
+        "[[services]]\n" + good + "[[services]]\n" + "".join(f"{k} = {v}\n" for k, v in bad.items())
+    )
+    with pytest.raises(DeserializationError, match=path):
+        ServiceCatalogue.from_toml(toml)
+    document = json.loads(ServiceCatalogue.from_toml("[[services]]\n" + good).to_json())
+    document["services"].append({k: tomllib.loads(f"v = {v}")["v"] for k, v in bad.items()})
+    with pytest.raises(DeserializationError, match=path):
+        ServiceCatalogue.from_json(json.dumps(document))
+    with pytest.raises(DeserializationError, match=path):
+        ServiceCatalogue.from_json(json.dumps(document).encode())
+
+
+JUNK_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([2**53, -(2**63), 10**30, 0, -1, 366])
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["١٢", "１２", "²", "\u3000", "\x00", "欧阳娜娜 13985212345", "1e400"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@fuzz
+@given(
+    st.sampled_from(
+        [
+            "code",
+            "name",
+            "business_line",
+            "time_limit_days",
+            "result_by_post",
+            "materials_by_post",
+            "extra",
+            "reference",
+        ]
+    ),
+    JUNK_VALUES,
+    st.booleans(),
+)
+def test_junk_in_a_catalogue_gives_a_govpost_error_naming_a_path(
+    field: str, junk: object, as_toml: bool
+) -> None:
+    """Whatever a catalogue file holds, reading it gives a catalogue or a govpost error; a
+    junk field's error names a path."""
+    service: dict[str, object] = {
+        "code": "S1",
+        "name": "甲",
+        "business_line": "tax",
+        "time_limit_days": 1,
+    }
+    document: dict[str, object] = {"services": [service]}
+    if field == "reference":
+        document["reference"] = junk
+    else:
+        service[field] = junk
+    text = json.dumps(document, allow_nan=True)
+    try:
+        if as_toml:
+            ServiceCatalogue.from_toml(_to_toml_or_json(document))
+        else:
+            ServiceCatalogue.from_json(text)
+    except GovpostError as error:
+        message = str(error)
+    else:
+        return
+    assert " @ $" in message or "TOML" in message or "JSON" in message, message
+
+
+def _to_toml_or_json(document: dict[str, object]) -> str:
+    """A TOML rendering of ``document`` where TOML can write it; JSON text (not TOML) else."""
+    try:
+        return str(tomli_w.dumps(document))
+    except (TypeError, ValueError):
+        return json.dumps(document, allow_nan=True)
+
+
+@fuzz
+@given(
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
+    | st.binary(max_size=300)
+)
+def test_junk_text_as_a_catalogue_gives_only_govpost_errors(junk: str | bytes) -> None:
+    """Raw junk — lone surrogates, control characters, any bytes — read as TOML or JSON."""
+    for read in (ServiceCatalogue.from_toml, ServiceCatalogue.from_json):
+        with contextlib.suppress(GovpostError):
+            read(junk)

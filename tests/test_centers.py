@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from govpost import (
@@ -13,6 +15,8 @@ from govpost import (
     ServiceCenter,
     ValidationError,
 )
+from govpost._fields import coerce_enum
+from govpost.centers import center_code
 
 
 def test_center_level_comes_from_its_division() -> None:
@@ -75,3 +79,19 @@ def test_messages_about_huge_junk_stay_short(field: str, junk: str) -> None:
     with pytest.raises(ValidationError) as info:
         ServiceCenter(**{**good, field: junk})  # type: ignore[arg-type]
     assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: center_code("欧阳娜娜"),
+        lambda: coerce_enum(CooperationMode, "欧阳娜娜"),
+        lambda: ServiceCenter(code="GZ-1", name="x", division="520100", mode="欧阳娜娜"),
+    ],
+    ids=["center_code", "coerce_enum", "ServiceCenter"],
+)
+def test_a_name_typed_into_a_code_field_is_not_shown(call: Callable[[], object]) -> None:
+    """Regression: a name typed where a code or enum value belongs was echoed in the error."""
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert "娜" not in str(info.value)

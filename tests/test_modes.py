@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time as clock
 from collections import Counter
@@ -17,14 +18,23 @@ import govpost.modes
 from govpost.agreements import Coverage, FeeAgreement, FlatTariff, LumpSum, PerPiece, WeightTariff
 from govpost.calendar import WorkCalendar
 from govpost.centers import CooperationMode
-from govpost.errors import CalendarCoverageError, CurrencyMismatchError, ValidationError
+from govpost.errors import (
+    CalendarCoverageError,
+    CurrencyMismatchError,
+    GovpostError,
+    ValidationError,
+)
 from govpost.modes import (
     Acknowledgement,
     AgentFee,
     AgentFeeKind,
+    CloseOutLine,
+    CloseOutSubtotal,
     CounterSession,
+    DailyCloseOut,
     HandoverManifest,
     ManifestItem,
+    PickupMatch,
     PickupReconciliation,
     PickupRun,
     PickupScan,
@@ -38,6 +48,7 @@ from govpost.serialization import from_json, to_json
 from govpost.settlement import LineKind, settle
 from govpost.shipments import Shipment, ShipmentStatus, TrackingEvent
 from govpost.testing.strategies import SETTLEMENT_CENTERS, per_piece_agreements, shipment_batches
+from tests.fuzzing import fuzz, junk_documents
 from tests.strategies import manifests, pickup_schedules, scans_for
 
 
@@ -105,7 +116,7 @@ def test_a_rule_that_only_falls_on_holidays_is_a_clear_error_not_an_endless_sear
 
 def test_a_rule_that_can_never_happen_is_refused_in_bounded_time() -> None:
     started = clock.monotonic()
-    with pytest.raises(ValidationError, match=r"give no pickup at all in the 366 days"):
+    with pytest.raises(ValidationError, match=r"gives no pickup at all in the 366 days"):
         PickupSchedule(rules="FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=10", starts=SEP_29)
     assert clock.monotonic() - started < 5
 
@@ -519,6 +530,28 @@ def test_agent_fee_applies_to_pieces_covered_by_a_lump_sum_and_may_be_a_charge()
     )
 
 
+def test_agent_fee_reads_the_lines_settle_put_on_the_statement() -> None:
+    """Settled under an agreement carrying the fee, the statement holds the lines (48.00 −
+    6.00 = 42.00): apply_agent_fee reads them, and gives what it computes for the statement
+    settled without the fee."""
+    fee = AgentFee(per_piece=Money("1.50"), reference="黔邮协〔2018〕6号 第五条")
+    with_fee = settle(
+        attrs.evolve(AGENT_AGREEMENT, agent_fee=fee), agent_pieces(4), Period.month(2018, 6)
+    )
+    without = settle(AGENT_AGREEMENT, agent_pieces(4), Period.month(2018, 6))
+    read, computed = apply_agent_fee(with_fee, fee), apply_agent_fee(without, fee)
+    assert with_fee.total == Money("42.00") == read.payable == computed.payable
+    assert (read.statement_total, read.total) == (Money("48.00"), Money("-6.00"))
+    assert read.lines == computed.lines
+    assert [line.refers_to for line in read.lines] == [f"GP-{i}/charge" for i in range(4)]
+    assert read.statement_id == with_fee.statement_id != computed.statement_id
+    other = AgentFee(per_piece=Money("1.50"), reference="第五条", kind=AgentFeeKind.CHARGE)
+    with pytest.raises(
+        ValidationError, match=r"carries the agent fee line GP-0/agent_fee of -1.50"
+    ):
+        apply_agent_fee(with_fee, other)
+
+
 def test_a_negative_zero_or_foreign_agent_fee_is_refused() -> None:
     with pytest.raises(ValidationError, match=r"agent fee per piece -1.50 CNY is negative"):
         AgentFee(per_piece=Money("-1.50"), reference="第五条")
@@ -551,3 +584,224 @@ def test_every_public_object_says_when_it_was_added() -> None:
         and ".. versionadded:: 0.2.0" not in (inspect.getdoc(obj) or "")
     ]
     assert [] == undocumented
+
+
+# --- review: hostile rules, COUNT semantics, close-out carry-over --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=DAILY;BYHOUR=10;INTERVAL=0", r"INTERVAL='0' must be a whole number from 1"),
+        ("FREQ=DAILY;BYHOUR=10;INTERVAL=-1", "is not an RFC 5545 RRULE|INTERVAL='-1' must be"),
+        ("FREQ=DAILY;BYHOUR=10;COUNT=0", r"COUNT='0' must be a whole number from 1"),
+        ("FREQ=DAILY;BYHOUR=10;COUNT=" + "9" * 30, "COUNT=.* must be a whole number"),
+        ("FREQ=DAILY;BYHOUR=10;BYEASTER=1000000", "BYEASTER.* is not a part of an RFC 5545"),
+        ("FREQ=SECONDLY;BYHOUR=10", "FREQ=SECONDLY is not one of"),
+        ("FREQ=DAILY;BYHOUR=10;BYSETPOS=2", "gives no pickup at all"),
+        ("FREQ=YEARLY;BYWEEKNO=53;BYHOUR=10", "gives no pickup at all"),
+        ("RRULE:FREQ=DAILY;BYHOUR=10\nRRULE:FREQ=DAILY;BYHOUR=11", "is not an RFC 5545 RRULE"),
+        ("DTSTART:20180101T000000\nRRULE:FREQ=DAILY;BYHOUR=10", "is not an RFC 5545 RRULE"),
+    ],
+)
+def test_hostile_rules_are_govpost_errors_in_bounded_time(rule: str, message: str) -> None:
+    """INTERVAL=0 used to make dateutil loop for ever; BYEASTER, a negative INTERVAL and UNTIL
+    at the end of year 9999 (UTC) escaped as IndexError, ValueError and OverflowError."""
+    started = clock.monotonic()
+    with pytest.raises(ValidationError, match=message):
+        PickupSchedule(rules=rule, starts=date(2018, 9, 1))
+    assert clock.monotonic() - started < 2
+
+
+def test_extreme_but_valid_rules_work_quickly() -> None:
+    started = clock.monotonic()
+    far = PickupSchedule(rules="freq=daily; byhour=10;UNTIL=99991231T235959Z", starts=SEP_29)
+    assert at(SEP_29, 10) == far.occurrences(SEP_29, date(2018, 9, 30))[0]
+    sparse = PickupSchedule(rules="FREQ=DAILY;INTERVAL=10000;BYHOUR=10", starts=SEP_29)
+    assert (at(SEP_29, 10),) == sparse.occurrences(SEP_29, date(2019, 9, 29))
+    with pytest.raises(ValidationError, match="give no pickup on a working day"):
+        sparse.next_pickup(at(SEP_29, 11))
+    repeated = "FREQ=DAILY;BYHOUR=10;BYMINUTE=" + ",".join(["5"] * 97)
+    assert 1 == len(
+        PickupSchedule(rules=repeated, starts=SEP_29).occurrences(SEP_29, date(2018, 9, 30))
+    )
+    assert clock.monotonic() - started < 5
+
+
+def test_one_rule_that_never_happens_is_refused_beside_a_good_one() -> None:
+    with pytest.raises(
+        ValidationError, match=r"rule 'FREQ=DAILY;BYHOUR=10;BYMONTH=2;BYMONTHDAY=30'"
+    ):
+        PickupSchedule(
+            rules=["FREQ=DAILY;BYHOUR=9", "FREQ=DAILY;BYHOUR=10;BYMONTH=2;BYMONTHDAY=30"],
+            starts=SEP_29,
+        )
+
+
+def test_count_counts_the_rules_instants_days_off_included() -> None:
+    """COUNT=3 from Friday 5 October 2018: the 5th (holiday), 6th (off), 7th (holiday) → none;
+    from 28 September: the 28th, 29th (调休) and 30th (调休) → three pickups."""
+    holiday = PickupSchedule(rules="FREQ=DAILY;BYHOUR=10;COUNT=3", starts=date(2018, 10, 5))
+    assert () == holiday.occurrences(date(2018, 10, 1), date(2018, 10, 31))
+    worked = PickupSchedule(rules="FREQ=DAILY;BYHOUR=10;COUNT=3", starts=date(2018, 9, 28))
+    assert [at(date(2018, 9, d), 10) for d in (28, 29, 30)] == list(
+        worked.occurrences(date(2018, 9, 1), date(2018, 10, 31))
+    )
+
+
+def test_a_window_is_half_open_and_until_is_inclusive() -> None:
+    schedule = PickupSchedule.working_days(["10:00"], starts=date(2018, 9, 1))
+    assert () == schedule.occurrences(at(SEP_29, 9), at(SEP_29, 10))
+    assert (at(SEP_29, 10),) == schedule.occurrences(at(SEP_29, 10), at(SEP_29, 10, 1))
+    until = PickupSchedule(rules="FREQ=DAILY;BYHOUR=10;UNTIL=20180930T100000", starts=SEP_29)
+    assert [at(SEP_29, 10), at(date(2018, 9, 30), 10)] == list(
+        until.occurrences(SEP_29, date(2018, 10, 31))
+    )
+
+
+def test_a_piece_picked_up_the_next_day_is_not_billed_by_its_booking_days_close_out() -> None:
+    """Booked 4 June 17:30, picked up 5 June 09:00: June's statement bills it (6.80, on the
+    5th); the 4th's close-out counts it as not billed."""
+    late = counter_piece(
+        "GP-9", "520103", 300, created_at=at(JUNE_4, 17, 30), picked_up_at=at(date(2018, 6, 5), 9)
+    )
+    close_out = CounterSession(center="GZ-520100", day=JUNE_4, bookings=[late]).close_out(AGREEMENT)
+    assert (0, 1, Money("0.00")) == (close_out.pieces, close_out.not_billed, close_out.postage)
+    month = settle(AGREEMENT, [late], Period.month(2018, 6))
+    assert [(date(2018, 6, 5), Money("6.80"))] == [(line.day, line.amount) for line in month.lines]
+
+
+def _sample_modes_documents() -> dict[type[object], object]:
+    run = PickupRun(center="GZ-520100", scheduled_at=NOON)
+    manifest = run.manifest(
+        [booked("GP-1", "EA000000014CN", 180), booked("GP-2", None, 90)]
+    ).acknowledge("center", name="欧阳娜娜", at=NOON)
+    scan = PickupScan(waybill="EA000000014CN", weight_g=185, scanned_at=NOON, event_id="e-1")
+    result = reconcile_pickup(manifest, [scan, scan], tolerance_g=3)
+    session = CounterSession(
+        center="GZ-520100", day=JUNE_4, bookings=[counter_piece("GP-1", "520103", 300)]
+    )
+    close_out = session.close_out(AGREEMENT)
+    return {
+        PickupSchedule: PickupSchedule(
+            rules=["FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;COUNT=5", "FREQ=DAILY;BYHOUR=16"],
+            starts=SEP_29,
+            ends=date(2019, 1, 1),
+        ),
+        PickupRun: run,
+        HandoverManifest: manifest,
+        ManifestItem: manifest.items[0],
+        Acknowledgement: manifest.handed_over,
+        PickupScan: scan,
+        PickupMatch: result.weight_differences[0],
+        PickupReconciliation: result,
+        CounterSession: session,
+        DailyCloseOut: close_out,
+        CloseOutLine: close_out.lines[0],
+        CloseOutSubtotal: close_out.by_business_line[0],
+    }
+
+
+@fuzz
+@given(junk_documents(_sample_modes_documents()))
+def test_junk_documents_of_the_modes_models_are_govpost_errors(case: tuple[type[Any], str]) -> None:
+    """from_json of a genuine document with junk in it: the model, or a govpost error."""
+    cls, text = case
+    with contextlib.suppress(GovpostError):
+        from_json(text, cls)
+
+
+_RULE_VALUES = st.sampled_from(
+    [
+        "0",
+        "-1",
+        "+1",
+        "1",
+        "2",
+        "53",
+        "-53",
+        "366",
+        "-366",
+        "367",
+        "25",
+        "59",
+        "60",
+        "10000",
+        "9" * 25,
+        "",
+        "MO",
+        "+5FR",
+        "-1SU",
+        "XX",
+        "1,2",
+        "DAILY",
+        "SECONDLY",
+        "20181231",
+        "20180929T020000Z",
+        "99991231T235959Z",
+        "00010101",
+    ]
+)
+_RULE_PARTS = st.sampled_from(
+    [
+        "FREQ",
+        "INTERVAL",
+        "COUNT",
+        "UNTIL",
+        "BYMONTH",
+        "BYWEEKNO",
+        "BYYEARDAY",
+        "BYMONTHDAY",
+        "BYDAY",
+        "BYMINUTE",
+        "BYSECOND",
+        "BYSETPOS",
+        "WKST",
+        "BYEASTER",
+        "DTSTART",
+        "X-NAME",
+    ]
+)
+
+
+def _bounded(seconds: int) -> Any:
+    """Fail an example that runs longer than ``seconds`` (a hang never reaches a deadline)."""
+    import signal
+
+    def expired(signum: int, frame: object) -> None:
+        raise AssertionError(f"no answer within {seconds} s")
+
+    class Guard:
+        def __enter__(self) -> None:
+            signal.signal(signal.SIGALRM, expired)
+            signal.alarm(seconds)
+
+        def __exit__(self, *exc: object) -> None:
+            signal.alarm(0)
+
+    return Guard()
+
+
+@fuzz
+@given(
+    st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY", "HOURLY"]),
+    st.lists(st.tuples(_RULE_PARTS, _RULE_VALUES), max_size=4, unique_by=lambda p: p[0]),
+    st.sampled_from(["10", "9,16", "0", "23"]),
+)
+def test_any_rrule_is_a_schedule_or_a_govpost_error_quickly(
+    freq: str, parts: list[tuple[str, str]], hours: str
+) -> None:
+    rule = ";".join([f"FREQ={freq}", f"BYHOUR={hours}", *(f"{k}={v}" for k, v in parts)])
+    with _bounded(5):
+        try:
+            schedule = PickupSchedule(rules=rule, starts=SEP_29)
+        except GovpostError:
+            return
+        try:
+            found = schedule.occurrences(SEP_29, date(2019, 9, 29))
+            schedule.next_pickup(at(SEP_29, 17))
+        except GovpostError:
+            return
+    calendar = WorkCalendar.china()
+    assert list(found) == sorted(set(found))
+    assert all(calendar.is_workday(t.date()) and str(t.tzinfo) == "Asia/Shanghai" for t in found)

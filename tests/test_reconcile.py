@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,11 +12,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govpost.agreements import Budget, Coverage, FeeAgreement, PerPiece, RateCard
+from govpost.agreements import (
+    AgentFee,
+    Budget,
+    Coverage,
+    FeeAgreement,
+    FlatTariff,
+    PerPiece,
+    RateCard,
+)
 from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
 from govpost.money import Money
+from govpost.periods import SHANGHAI
 from govpost.serialization import from_json, to_json
 from govpost.settlement import (
+    BillableKind,
     BillRow,
     CarrierBill,
     Discrepancy,
@@ -28,7 +38,12 @@ from govpost.settlement import (
     settle,
 )
 from govpost.shipments import Shipment
-from tests.strategies import any_agreements, shipment_batches
+from tests.strategies import (
+    any_agreements,
+    lump_sum_agreements,
+    per_piece_agreements,
+    shipment_batches,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "examples" / "data"
@@ -262,6 +277,83 @@ def test_a_statement_reconciled_with_itself_is_all_matched(
     report = reconcile(statement, CarrierBill.from_statement(statement))
     assert report.is_clean
     assert len(report.items) == len(statement.lines)
+
+
+# --- agent fee --------------------------------------------------------------------------------------
+
+
+def agent_statement() -> SettlementStatement:
+    """Two pieces of a government-agent center at 12.00, 1.00 packaging fee deducted each."""
+    agreement = FeeAgreement(
+        id="GZ-AGENT-2018",
+        carrier="ems",
+        reference="黔政办〔2018〕3号",
+        centers={"GZ-522700"},
+        covers=Coverage.all(),
+        valid_from=date(2018, 1, 1),
+        mode=PerPiece(tariff=FlatTariff(price="12.00")),
+        agent_fee=AgentFee(per_piece=Money("1.00"), reference="第五条"),
+    )
+    at = datetime(2018, 6, 5, 15, tzinfo=SHANGHAI)
+    pieces = [
+        Shipment(id=waybill, center="GZ-522700", business_line="licence_delivery",
+                 direction="outbound_result", origin="522701", destination="522701",
+                 weight_g=200, created_at=at, picked_up_at=at, status="picked_up")
+        for waybill in ("GP-1", "GP-2")
+    ]  # fmt: skip
+    return settle(agreement, pieces, JUNE)
+
+
+def test_a_carriers_bill_names_the_agent_fee_and_each_fee_is_its_own_entry() -> None:
+    """The bill lists the packaging fee (代办费 or 包装费) as its own row per piece: matched
+    entry by entry; a bill that forgets one fee is short of the deduction by exactly it."""
+    statement = agent_statement()
+    assert statement.total == Money("22.00")  # 2 × 12.00 − 2 × 1.00
+    bill = CarrierBill.from_text(
+        "运单号,揽收日期,重量(克),寄达地,费用类型,金额\n"
+        "GP-1,2018-06-05,200,522701,邮费,12.00\n"
+        "GP-1,2018-06-05,200,522701,代办费,-1.00\n"
+        "GP-2,2018-06-05,200,522701,邮费,12.00\n"
+        "GP-2,2018-06-05,,,包装费,-1.00\n"
+    )
+    assert [row.fee_type for row in bill.rows] == [
+        FeeType.POSTAGE, FeeType.AGENT_FEE, FeeType.POSTAGE, FeeType.AGENT_FEE
+    ]  # fmt: skip
+    report = reconcile(statement, bill)
+    assert report.is_clean
+    assert [(item.waybill, item.entry, item.line_ids) for item in report.items] == [
+        ("GP-1", BillableKind.PIECE, ("GP-1/charge",)),
+        ("GP-1", BillableKind.AGENT_FEE, ("GP-1/agent_fee",)),
+        ("GP-2", BillableKind.PIECE, ("GP-2/charge",)),
+        ("GP-2", BillableKind.AGENT_FEE, ("GP-2/agent_fee",)),
+    ]
+    short = CarrierBill(rows=bill.rows[:3], currency="CNY")
+    report = reconcile(statement, short)
+    (missing,) = report.of(Discrepancy.MISSING_IN_BILL)
+    assert (missing.line_ids, missing.entry, missing.difference) == (
+        ("GP-2/agent_fee",),
+        BillableKind.AGENT_FEE,
+        Money("1.00"),  # the bill is 1.00 higher: the deduction it forgot
+    )
+    assert report.difference == Money("1.00")
+
+
+@settings(max_examples=25)
+@given(
+    st.one_of(per_piece_agreements(agent_fee=True), lump_sum_agreements(agent_fee=True)),
+    JUNE_BATCH,
+)
+def test_a_statement_with_agent_fees_reconciled_with_itself_is_all_matched(
+    agreement: FeeAgreement, shipments: list[Shipment]
+) -> None:
+    """Reconciliation: with agent fee lines too, a statement reconciled with the bill it
+    expects is all matched, one item per line."""
+    statement = settle(agreement, shipments, JUNE)
+    report = reconcile(statement, CarrierBill.from_statement(statement))
+    assert report.is_clean
+    assert len(report.items) == len(statement.lines)
+    fees = [item for item in report.items if item.entry is BillableKind.AGENT_FEE]
+    assert len(fees) == statement.pieces
 
 
 # --- capital numerals ------------------------------------------------------------------------------

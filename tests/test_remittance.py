@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govpost.errors import CurrencyMismatchError, DeserializationError, ValidationError
+from govpost.errors import (
+    CurrencyMismatchError,
+    DeserializationError,
+    GovpostError,
+    ValidationError,
+)
 from govpost.modes import (
     AgencyService,
     AgencyTransaction,
     CommissionRule,
     Department,
+    RemittanceExclusions,
+    RemittanceLine,
     RemittanceStatement,
+    RemittanceSubtotal,
 )
 from govpost.money import Money
 from govpost.periods import SHANGHAI, Period
 from govpost.serialization import from_json, to_json
+from tests.fuzzing import fuzz, junk_documents
 from tests.strategies import (
     agency_services,
     agency_transactions,
@@ -286,3 +298,100 @@ def test_transactions_on_the_last_evening_of_the_month_belong_to_it() -> None:
     late = FINES.transaction("T-1", occurred_at=on(30, 23), collected=Money("20.00"))
     statement = RemittanceStatement.build(POLICE, [FINES], [late], JUNE)
     assert [date(2018, 6, 30)] == [line.day for line in statement.lines]
+
+
+# --- review: altered documents, hostile input ----------------------------------------------------
+
+
+def _altered(change: Any) -> str:
+    doc = json.loads(_STATEMENT.to_json())
+    change(doc)
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def _move_a_fen(doc: dict[str, Any]) -> None:
+    """Commission of T-3 0.13 → 1.13, and every total and subtotal to match: consistent sums."""
+    line = doc["lines"][2]
+    line["commission"]["amount"], line["net"]["amount"] = "1.13", "48.87"
+    doc["commission"]["amount"], doc["net"]["amount"] = "8.01", "411.99"
+    doc["by_service"][1]["commission"]["amount"] = "2.01"
+    doc["by_service"][1]["net"]["amount"] = "397.99"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_move_a_fen, "does not match its content"),
+        (lambda d: d.update(statement_id="GY-JGJ-2018-06-0000000000000000"), "does not match"),
+        (lambda d: d.update(department_name="别的部门"), "does not match its content"),
+        (lambda d: d["by_service"][0].update(transactions=9), "per-service subtotals"),
+        (lambda d: d["lines"][0].update(transaction_id="=cmd|'/c calc'!A1"), "transaction id"),
+        (
+            lambda d: d["lines"][0].update(day="2018-07-04"),
+            "lines are not sorted|outside the period",
+        ),
+        (lambda d: d["lines"].insert(1, dict(d["lines"][0])), "lists a transaction twice"),
+        (lambda d: d["excluded"].update(duplicates=-1), "must be an int >= 0"),
+        (
+            lambda d: (
+                d["lines"][2]["commission"].update(amount="0.125"),
+                d["lines"][2]["net"].update(amount="49.875"),
+            ),
+            "not a whole number of fen",
+        ),
+    ],
+)
+def test_an_altered_statement_is_refused(change: Any, message: str) -> None:
+    """Reading a statement back checks lines, sums, subtotals and the digest of its content:
+    before the review, all of these but the totals were accepted."""
+    with pytest.raises(DeserializationError, match=message):
+        from_json(_altered(change), RemittanceStatement)
+
+
+def test_a_half_fen_commission_rounds_up_on_its_own_line_not_on_the_total() -> None:
+    """Two fines of 2.00 at 0.25%: 0.005 each → 0.01 each (half-up, per line), total 0.02 —
+    rounding the total of the exact commissions (0.010) would give 0.01."""
+    txs = [FINES.transaction(f"T-{i}", occurred_at=on(4), collected=Money("2.00")) for i in (1, 2)]
+    statement = RemittanceStatement.build(POLICE, [FINES], txs, JUNE)
+    assert [Money("0.01")] * 2 == [line.commission for line in statement.lines]
+    assert (Money("0.02"), Money("3.98")) == (statement.commission, statement.net)
+
+
+_STATEMENT = RemittanceStatement.build(POLICE, [LICENCE, FINES], police_month(), JUNE)
+
+
+@fuzz
+@given(
+    junk_documents(
+        {
+            AgencyService: FINES,
+            AgencyTransaction: police_month()[0],
+            CommissionRule: FINES.commission,
+            Department: POLICE,
+            RemittanceStatement: _STATEMENT,
+            RemittanceLine: _STATEMENT.lines[2],
+            RemittanceSubtotal: _STATEMENT.by_service[1],
+            RemittanceExclusions: RemittanceExclusions(duplicates=2),
+        }
+    )
+)
+def test_junk_documents_of_the_agency_models_are_govpost_errors(
+    case: tuple[type[Any], str],
+) -> None:
+    """from_json of a genuine document with junk in it: the model, or a govpost error."""
+    cls, text = case
+    with contextlib.suppress(GovpostError):
+        from_json(text, cls)
+
+
+def test_the_statement_id_names_each_lines_service() -> None:
+    """The same transactions booked under another service code make another statement."""
+    renamed = AgencyService(
+        code="JG-03", name=FINES.name, department=POLICE, commission=FINES.commission
+    )
+    txs = [FINES.transaction("T-1", occurred_at=on(4), collected=Money("50.00"))]
+    other = [renamed.transaction("T-1", occurred_at=on(4), collected=Money("50.00"))]
+    first = RemittanceStatement.build(POLICE, [FINES], txs, JUNE)
+    second = RemittanceStatement.build(POLICE, [renamed], other, JUNE)
+    assert first.lines[0].collected == second.lines[0].collected
+    assert first.statement_id != second.statement_id

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 import govpost
 from govpost.agreements import (
+    AgentFee,
+    AgentFeeKind,
     Budget,
     Coverage,
     FeeAgreement,
@@ -73,6 +75,7 @@ from tests.strategies import (
     SHANGHAI,
     any_agreements,
     lump_sum_agreement,
+    lump_sum_agreements,
     per_piece_agreements,
     shipment_batches,
 )
@@ -704,7 +707,8 @@ def test_periods_partition_the_pieces_and_no_waybill_is_billed_twice(
     year_agreement = FeeAgreement(
         **{**{f: getattr(agreement, f) for f in ("id", "carrier", "reference", "centers")},
            "covers": agreement.covers, "mode": agreement.mode, "valid_from": agreement.valid_from,
-           "return_policy": agreement.return_policy, "period": "year"}
+           "return_policy": agreement.return_policy, "agent_fee": agreement.agent_fee,
+           "period": "year"}
     )  # fmt: skip
     year = settle(year_agreement, shipments, Period.year(2018))
     assert sum((s.total for s in statements), Money.zero()) == year.total
@@ -755,9 +759,11 @@ def test_no_waybill_is_billed_in_two_periods_even_when_its_dates_are_corrected(
     fresh = settle(agreement, later, Period.month(2018, 7))
 
     def entries(statement: SettlementStatement) -> set[str]:
+        # An agent fee goes with its piece: billed with it, never apart.
         return {
             f"{line.waybill}/{'piece' if line.kind.is_piece else line.kind.value}"
             for line in statement.lines
+            if line.kind is not LineKind.AGENT_FEE
         }
 
     assert not entries(june) & entries(july)
@@ -775,21 +781,25 @@ def test_settling_is_idempotent(agreement: FeeAgreement, shipments: list[Shipmen
     doubled = settle(agreement, shipments + shipments, JUNE)
     assert doubled.lines == once.lines
     assert doubled.total == once.total
-    assert doubled.excluded.duplicates == len(once.lines)
+    events = [line for line in once.lines if line.kind is not LineKind.AGENT_FEE]
+    assert doubled.excluded.duplicates == len(events)
 
 
 @settings(max_examples=15)
 @given(per_piece_agreements(return_policy=ReturnPolicy.REFUND_ORIGINAL), YEAR_BATCH)
-def test_a_charge_and_its_credit_sum_to_zero_and_only_credits_are_negative(
+def test_a_charge_and_its_credit_sum_to_zero_and_only_credits_and_deducted_fees_are_negative(
     agreement: FeeAgreement, shipments: list[Shipment]
 ) -> None:
     """Statement: every credit negates exactly the charge it refers to (charge + credit == 0),
-    wherever the two periods fall, and only credits are negative."""
+    wherever the two periods fall, and only credits and deducted agent-fee lines (减收) are
+    negative."""
     statements = [settle(agreement, shipments, Period.month(2018, m)) for m in range(1, 13)]
     lines = {line.line_id: line for s in statements for line in s.lines}
+    deducts = agreement.agent_fee is not None and agreement.agent_fee.kind is AgentFeeKind.DEDUCTION
     for line in lines.values():
         assert line.amount == line.amount.rounded()
-        assert (line.amount.amount < 0) <= (line.kind is LineKind.CREDIT)
+        negative_kinds = {LineKind.CREDIT, *([LineKind.AGENT_FEE] if deducts else [])}
+        assert (line.amount.amount < 0) <= (line.kind in negative_kinds)
         if line.kind is LineKind.CREDIT:
             assert line.refers_to is not None
             charged = lines[line.refers_to]
@@ -1260,6 +1270,7 @@ def test_every_line_kind_and_fee_type_bills_one_billable_event() -> None:
         LineKind.RETURN_LEG: BillableKind.RETURN_LEG,
         LineKind.CREDIT: BillableKind.CREDIT,
         LineKind.LUMP_SUM: BillableKind.LUMP_SUM,
+        LineKind.AGENT_FEE: BillableKind.AGENT_FEE,
     }
     assert [kind for kind in LineKind if kind.is_piece] == [
         LineKind.CHARGE,
@@ -1273,8 +1284,10 @@ def test_every_line_kind_and_fee_type_bills_one_billable_event() -> None:
         FeeType.RETURN: BillableKind.RETURN_LEG,
         FeeType.CREDIT: BillableKind.CREDIT,
         FeeType.LUMP_SUM: BillableKind.LUMP_SUM,
+        FeeType.AGENT_FEE: BillableKind.AGENT_FEE,
     }
-    assert [kind.label for kind in BillableKind] == ["收寄", "退回", "冲销", "包干"]
+    assert [kind.label for kind in BillableKind] == ["收寄", "退回", "冲销", "包干", "代办费"]
+    assert LineKind.AGENT_FEE.label == "代办费"
 
 
 def test_a_return_leg_billed_before_is_not_billed_again_but_its_piece_was_a_different_event() -> (
@@ -1328,3 +1341,240 @@ def test_a_reconciliation_entry_is_a_billable_kind_or_its_value() -> None:
     assert ReconciliationItem(entry="return_leg", **fields).entry is BillableKind.RETURN_LEG
     with pytest.raises(ValidationError, match="entry 'charge' is not a BillableKind; choose"):
         ReconciliationItem(entry="charge", **fields)
+
+
+# --- agent fee (政府代办) ----------------------------------------------------------------------------
+
+#: A packaging fee of 1.00 per piece the carrier deducts (减收): the center's staff packed it.
+PACKAGING = AgentFee(per_piece=Money("1.00"), reference="黔政办〔2018〕3号 第五条")
+
+
+def agent_center_pieces(count: int = 3) -> list[Shipment]:
+    """Pieces of a government-agent center (GZ-522700), picked up at the handover of June 5."""
+    return [
+        Shipment(
+            id=f"GP-{n}",
+            center="GZ-522700",
+            business_line="licence_delivery",
+            direction="outbound_result",
+            origin="522701",
+            destination="522701",
+            weight_g=200,
+            created_at=datetime(2018, 6, 5, 9, tzinfo=SHANGHAI),
+            picked_up_at=datetime(2018, 6, 5, 15, tzinfo=SHANGHAI),
+            status="picked_up",
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def agent_agreement(fee: AgentFee | None = PACKAGING) -> FeeAgreement:
+    return FeeAgreement(
+        id="GZ-AGENT-2018",
+        carrier="ems",
+        reference="黔政办〔2018〕3号",
+        centers={"GZ-522700"},
+        covers=Coverage.all(),
+        valid_from=date(2018, 1, 1),
+        mode=PerPiece(tariff=FlatTariff(price="12.50"), discount="0.15"),
+        agent_fee=fee,
+    )
+
+
+def test_an_agent_centers_month_with_a_packaging_fee_deducted_per_piece() -> None:
+    """Three pieces at 12.50, 15% off, a packaging fee of 1.00 deducted per piece, by hand:
+    each piece 12.50 × 0.85 = 10.625 → 10.63, then its fee line -1.00; total 3 × 10.63 −
+    3 × 1.00 = 31.89 − 3.00 = 28.89."""
+    statement = settle(agent_agreement(), agent_center_pieces(), JUNE)
+    assert [(line.line_id, line.amount.to_str(), line.refers_to) for line in statement.lines] == [
+        ("GP-1/charge", "10.63", None),
+        ("GP-1/agent_fee", "-1.00", "GP-1/charge"),
+        ("GP-2/charge", "10.63", None),
+        ("GP-2/agent_fee", "-1.00", "GP-2/charge"),
+        ("GP-3/charge", "10.63", None),
+        ("GP-3/agent_fee", "-1.00", "GP-3/charge"),
+    ]
+    assert statement.total == Money("28.89")
+    assert statement.pieces == 3
+    for subtotals in (statement.by_center, statement.by_business_line, statement.by_zone):
+        assert [(s.pieces, s.amount) for s in subtotals] == [(3, Money("28.89"))]
+    fee_line = statement.line("GP-2/agent_fee")
+    assert (fee_line.kind.label, fee_line.kind.billable) == ("代办费", BillableKind.AGENT_FEE)
+    assert (fee_line.center, fee_line.zone, fee_line.day) == (
+        "GZ-522700",
+        Zone.SAME_CITY,
+        date(2018, 6, 5),
+    )
+    assert (fee_line.weight_g, fee_line.breakdown) == (0, None)
+    assert fee_line.explain() == "代办费 agent fee of GP-2/charge"
+    assert statement.to_csv().splitlines()[2] == (
+        "GP-1/agent_fee,GP-1,agent_fee,GZ-522700,licence_delivery,same_city,522701,0,"
+        "2018-06-05,-1.00,CNY,GP-1/charge,代办费 agent fee of GP-1/charge"
+    )
+    table = statement.to_table()
+    assert "GP-1          代办费  GZ-522700  同城       2018-06-05  -1.00" in table
+    assert "代办费 Agent fee: -3.00 on 3 pieces (减收 deducted), in the total" in table
+    assert table.endswith("合计 Total: 28.89 CNY\n大写 In words: 贰拾捌元捌角玖分")
+    # Without the fee: the statement, and its id, of before the agreement carried one.
+    plain = settle(agent_agreement(None), agent_center_pieces(), JUNE)
+    assert plain.total == Money("31.89")
+    assert plain.statement_id == "GZ-AGENT-2018-2018-06-13767f055b757a8b"
+    assert statement.statement_id != plain.statement_id
+    assert "代办费" not in plain.to_table()
+
+
+def test_the_fee_applies_to_a_lump_sums_covered_and_overage_pieces_and_never_to_the_lump_sum() -> (
+    None
+):
+    """A 100.00 lump sum for 2 pieces, 8.00 each beyond; a 0.80 packaging fee charged (加收) on
+    each of 3 pieces: 100.00 + 8.00 + 3 × 0.80 = 110.40."""
+    fee = AgentFee(per_piece=Money("0.80"), reference="第六条", kind=AgentFeeKind.CHARGE)
+    agreement = attrs.evolve(
+        lump_sum_agreement("100.00", quota=2, overage=FlatTariff(price="8.00")), agent_fee=fee
+    )
+    statement = settle(agreement, _lump_pieces(3), JUNE)
+    assert [(line.line_id, line.amount.to_str(), line.refers_to) for line in statement.lines] == [
+        ("GP-0000/covered", "0.00", None),
+        ("GP-0000/agent_fee", "0.80", "GP-0000/covered"),
+        ("GP-0001/covered", "0.00", None),
+        ("GP-0001/agent_fee", "0.80", "GP-0001/covered"),
+        ("GP-0002/overage", "8.00", None),
+        ("GP-0002/agent_fee", "0.80", "GP-0002/overage"),
+        ("lump_sum", "100.00", None),
+    ]
+    assert statement.total == Money("110.40")
+    assert statement.lump_sum is not None
+    assert (statement.lump_sum.payable, statement.lump_sum.overage_amount) == (
+        Money("100.00"),
+        Money("8.00"),
+    )
+    assert [(s.key, s.pieces, s.amount.to_str()) for s in statement.by_center] == [
+        ("GZ-520100", 3, "110.40")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected", "total"),
+    [
+        (
+            ReturnPolicy.CHARGE_RETURN_LEG,
+            [("GP-0007/charge", "10.00"), ("GP-0007/agent_fee", "-1.00"),
+             ("GP-0007/return_leg", "10.00")],
+            "19.00",
+        ),
+        (
+            ReturnPolicy.REFUND_ORIGINAL,
+            [("GP-0007/charge", "10.00"), ("GP-0007/agent_fee", "-1.00"),
+             ("GP-0007/credit", "-10.00")],
+            "-1.00",
+        ),
+    ],
+)  # fmt: skip
+def test_a_returned_piece_keeps_its_fee_and_its_return_leg_or_credit_gets_none(
+    policy: ReturnPolicy, expected: list[tuple[str, str]], total: str
+) -> None:
+    """The center packed the piece once, whatever became of it: a return leg or a credit has
+    no agent fee, and a credit negates the charge only."""
+    agreement = per_piece(FlatTariff(price="10.00"), return_policy=policy, agent_fee=PACKAGING)
+    statement = settle(agreement, [_returned(at(5), at(20))], JUNE)
+    assert [(line.line_id, line.amount.to_str()) for line in statement.lines] == expected
+    assert statement.total == Money(total)
+    assert statement.pieces == 1
+
+
+def test_a_piece_billed_before_brings_no_second_fee() -> None:
+    """A piece June billed (with its fee) and a corrected date moves into July: July bills
+    neither the piece nor its fee again."""
+    agreement = per_piece(FlatTariff(price="10.00"), agent_fee=PACKAGING)
+    piece = ship(1, Zone.SAME_CITY, 300, at(30))
+    june = settle(agreement, [piece], JUNE)
+    moved = attrs.evolve(piece, picked_up_at=at(1, month=7))
+    july = settle(agreement, [moved], Period.month(2018, 7), previous=[june])
+    assert [line.line_id for line in june.lines] == ["GP-0001/charge", "GP-0001/agent_fee"]
+    assert (list(july.lines), july.excluded.billed_before) == ([], 1)
+
+
+def test_an_agent_fee_counts_against_the_budget() -> None:
+    budget = Budget(annual="30.00")
+    statement = settle(attrs.evolve(agent_agreement(), budget=budget), agent_center_pieces(), JUNE)
+    assert statement.budget is not None
+    assert (statement.budget.this_statement, statement.budget.remaining) == (
+        Money("28.89"),
+        Money("1.11"),
+    )
+    with pytest.raises(BudgetExceededError):  # 31.89 without the deduction
+        settle(attrs.evolve(agent_agreement(None), budget=budget), agent_center_pieces(), JUNE)
+
+
+def test_a_statement_with_agent_fees_round_trips_through_json() -> None:
+    statement = settle(agent_agreement(), agent_center_pieces(), JUNE)
+    back = from_json(to_json(statement), SettlementStatement)
+    assert back == statement
+    assert back.line("GP-3/agent_fee").refers_to == "GP-3/charge"
+
+
+agreements_with_fees = st.one_of(
+    per_piece_agreements(agent_fee=True), lump_sum_agreements(agent_fee=True)
+)
+
+
+@settings(max_examples=40)
+@given(agreements_with_fees, JUNE_BATCH)
+def test_an_agent_fee_adds_one_line_after_each_piece_and_nothing_else(
+    agreement: FeeAgreement, shipments: list[Shipment]
+) -> None:
+    """Statement: under an agent fee, the statement is the one without it plus one line of the
+    fee right after each piece (charged, covered or overage) and referring to it; the total and
+    every subtotal grow by pieces × fee, the pieces do not, and the id differs."""
+    fee = agreement.agent_fee
+    assert fee is not None
+    statement = settle(agreement, shipments, JUNE)
+    without = settle(attrs.evolve(agreement, agent_fee=None), shipments, JUNE)
+    lines = list(statement.lines)
+    assert [line for line in lines if line.kind is not LineKind.AGENT_FEE] == list(without.lines)
+    fees = [(i, line) for i, line in enumerate(lines) if line.kind is LineKind.AGENT_FEE]
+    assert len(fees) == sum(line.kind.is_piece for line in lines) == statement.pieces
+    for i, line in fees:
+        piece = lines[i - 1]
+        assert piece.kind.is_piece
+        assert (line.refers_to, line.amount) == (piece.line_id, fee.amount_per_piece)
+        assert (line.waybill, line.center, line.business_line, line.zone, line.day) == (
+            piece.waybill, piece.center, piece.business_line, piece.zone, piece.day
+        )  # fmt: skip
+        assert (line.weight_g, line.breakdown) == (0, None)
+    assert statement.pieces == without.pieces
+    assert statement.total == without.total + fee.amount_per_piece * statement.pieces
+    for mine, theirs in (
+        (statement.by_center, without.by_center),
+        (statement.by_business_line, without.by_business_line),
+        (statement.by_zone, without.by_zone),
+    ):
+        assert [(s.key, s.pieces) for s in mine] == [(s.key, s.pieces) for s in theirs]
+        assert [s.amount for s in mine] == [
+            s.amount + fee.amount_per_piece * s.pieces for s in theirs
+        ]
+    assert statement.statement_id != without.statement_id
+    assert from_json(to_json(statement), SettlementStatement) == statement
+
+
+def test_an_agreement_without_an_agent_fee_digests_as_before_the_term_existed() -> None:
+    """The statement id digests the agreement's wire form: without an agent fee, the form of
+    before the term existed (no ``agent_fee`` key), so ids already issued stay valid."""
+    agreement = agent_agreement(None)
+    assert '"agent_fee": null' in to_json(agreement)
+    old_document = to_json(agreement).replace(', "agent_fee": null', "")
+    assert from_json(old_document, FeeAgreement) == agreement
+
+
+def test_an_agent_fee_lines_refers_to_is_the_line_before_unless_it_says_otherwise() -> None:
+    """Lines built by hand keep what they say: an agent-fee line naming the piece before it
+    (as settle lays them out), another line, or none."""
+    statement = settle(agent_agreement(), agent_center_pieces(2), JUNE)
+    piece, fee, other_piece, other_fee = statement.lines
+    for refers_to in ("GP-1/charge", "GP-2/charge", None):
+        lines = StatementLines([piece, attrs.evolve(fee, refers_to=refers_to), other_piece])
+        assert lines[1].refers_to == refers_to
+        assert lines == [piece, attrs.evolve(fee, refers_to=refers_to), other_piece]
+    first = StatementLines([other_fee, piece])
+    assert first[0].refers_to == "GP-2/charge"
+    assert StatementLines(list(statement.lines)) == statement.lines

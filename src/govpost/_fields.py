@@ -82,7 +82,8 @@ def coerce_enum(kind: type[E], value: object, what: str | None = None) -> E:
         return kind(value)
     except ValueError:
         choices = ", ".join(repr(m.value) for m in kind)
-        label = f"{what} {short(value)}" if what else short(value)
+        shown = short(value, code=True)  # a name typed into the field is not shown
+        label = f"{what} {shown}" if what else shown
         raise ValidationError(f"{label} is not a {kind.__name__}; choose from {choices}") from None
 
 

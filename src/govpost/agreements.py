@@ -3,8 +3,9 @@
 A :class:`FeeAgreement` says which centers it covers, who pays for what (business line ×
 direction, :class:`Coverage`: anything not covered is the applicant's and never reaches the
 government's statement), the settlement mode — :class:`PerPiece` (计件) or :class:`LumpSum`
-(包干) —, the settlement period, its validity, an optional annual :class:`Budget` and what
-happens to returned items (:class:`ReturnPolicy`)::
+(包干) —, the settlement period, its validity, an optional annual :class:`Budget`, what
+happens to returned items (:class:`ReturnPolicy`) and, for a government agent (政府代办), the
+per-piece cost difference it recognises (:class:`AgentFee`)::
 
     >>> from datetime import date
     >>> from govpost.tariffs import FlatTariff
@@ -30,6 +31,7 @@ their names (``from govpost.agreements import WeightTariff`` keeps working), and
    :mod:`govpost.tariffs`, :class:`~govpost.ratecards.Rate` and
    :class:`~govpost.ratecards.RateCard` in :mod:`govpost.ratecards`, :class:`PeriodKind` and
    :func:`business_date` in :mod:`govpost.periods`; every name is still exported here.
+   :class:`AgentFee`, :class:`AgentFeeKind` and :attr:`FeeAgreement.agent_fee`.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ from govpost.tariffs import (
 
 __all__ = [
     "MAX_WEIGHT_G",
+    "AgentFee",
+    "AgentFeeKind",
     "Budget",
     "Coverage",
     "FeeAgreement",
@@ -304,6 +308,99 @@ class Budget:
     strict: bool = attrs.field(default=True, converter=_strict)
 
 
+# --- agent fee -----------------------------------------------------------------------------------
+
+
+class AgentFeeKind(enum.Enum):
+    """Which way an :class:`AgentFee` goes.
+
+    >>> AgentFeeKind("charge").label
+    '加收'
+
+    .. versionadded:: 0.2.0
+    """
+
+    DEDUCTION = "deduction"  #: 减收: the carrier's bill is reduced (the center did the work)
+    CHARGE = "charge"  #: 加收: the carrier charges it on top (e.g. packaging it supplies)
+
+    @property
+    def label(self) -> str:
+        """The Chinese name of the kind."""
+        return "减收" if self is AgentFeeKind.DEDUCTION else "加收"
+
+
+def _per_piece(value: Money) -> Money:
+    given: object = value  # untyped callers pass anything
+    what = "agent fee per piece"
+    if not isinstance(given, Money):
+        raise ValidationError(f"{what} {short(given)} must be a Money, e.g. Money('1.50')")
+    if given.amount < 0:
+        raise ValidationError(
+            f"{what} {given} is negative: it must be more than zero (the direction is the kind)"
+        )
+    if given.amount == 0:
+        raise ValidationError(f"{what} {given} is zero: give a positive amount, or no agent fee")
+    if given.amount != given.rounded().amount:
+        raise ValidationError(f"{what} {given} is not a whole number of fen: write it to the fen")
+    return given
+
+
+def _fee_reference(value: str) -> str:
+    return text(value, "agent fee reference", max_len=500)
+
+
+def _fee_kind(value: AgentFeeKind | str) -> AgentFeeKind:
+    return coerce_enum(AgentFeeKind, value, "agent fee kind")
+
+
+def _fee_label(value: str) -> str:
+    return text(value, "agent fee label", max_len=100)
+
+
+@attrs.frozen(kw_only=True)
+class AgentFee:
+    """A per-piece cost difference a fee agreement recognises for a government agent (政府代办).
+
+    Where the center's own staff accept and pack the pieces, the agreement may recognise the
+    difference per piece: a packaging fee the carrier pays back (减收), or one it charges
+    (加收). Put it on the agreement (:attr:`FeeAgreement.agent_fee`) and
+    :func:`~govpost.settlement.settle` adds one line of :attr:`amount_per_piece` per piece.
+
+    Args:
+        per_piece: the amount per piece, positive, whole fen.
+        reference: the clause of the agreement that sets it.
+        kind: :attr:`AgentFeeKind.DEDUCTION` (the default: the carrier's bill is reduced) or
+            :attr:`AgentFeeKind.CHARGE`.
+        label: what the fee is (``"包装费"`` by default).
+
+    Raises:
+        ValidationError: a negative, zero or sub-fen amount, a blank reference.
+
+    >>> fee = AgentFee(per_piece=Money("1.50"), reference="黔邮协〔2018〕6号 第五条")
+    >>> fee.amount_per_piece
+    Money('-1.50', 'CNY')
+    >>> AgentFee(per_piece=Money("-1.50"), reference="x")
+    Traceback (most recent call last):
+    ...
+    govpost.errors.ValidationError: agent fee per piece -1.50 CNY is negative: it must be more than zero (the direction is the kind)
+
+    It is a term of the agreement; :mod:`govpost.modes` exports the same class.
+
+    .. versionadded:: 0.2.0
+    """
+
+    per_piece: Money = attrs.field(converter=_per_piece)
+    reference: str = attrs.field(converter=_fee_reference)
+    kind: AgentFeeKind = attrs.field(default=AgentFeeKind.DEDUCTION, converter=_fee_kind)
+    label: str = attrs.field(default="包装费", converter=_fee_label)
+
+    @property
+    def amount_per_piece(self) -> Money:
+        """The signed amount of one piece's line: negative for a deduction."""
+        amount = self.per_piece.rounded()
+        return -amount if self.kind is AgentFeeKind.DEDUCTION else amount
+
+
 # --- agreements ----------------------------------------------------------------------------------
 
 # Agreement ids and center codes: what a statement id and a file name can hold.
@@ -381,6 +478,16 @@ def _return_policy(value: ReturnPolicy | str) -> ReturnPolicy:
     return coerce_enum(ReturnPolicy, value, "return policy")
 
 
+def _agent_fee(value: AgentFee | None) -> AgentFee | None:
+    given: object = value  # untyped callers pass anything
+    if given is not None and not isinstance(given, AgentFee):
+        raise ValidationError(
+            f"agent fee {short(given)} must be an AgentFee such as "
+            f"AgentFee(per_piece=Money('1.00'), reference='第五条') or None"
+        )
+    return value
+
+
 def _check_agreement(instance: FeeAgreement, attribute: object, value: ReturnPolicy) -> None:
     if instance.valid_until is not None and instance.valid_until <= instance.valid_from:
         raise ValidationError(
@@ -391,6 +498,12 @@ def _check_agreement(instance: FeeAgreement, attribute: object, value: ReturnPol
         raise CurrencyMismatchError(
             f"agreement {instance.id!r}: budget {instance.budget.annual} is not in the "
             f"settlement currency {instance.currency}"
+        )
+    fee = instance.agent_fee
+    if fee is not None and fee.per_piece.currency != instance.currency:
+        raise CurrencyMismatchError(
+            f"agreement {instance.id!r}: agent fee {fee.per_piece} is not in the settlement "
+            f"currency {instance.currency}"
         )
 
 
@@ -411,10 +524,14 @@ class FeeAgreement:
         valid_until: the date it ends (exclusive), or ``None``.
         budget: an annual budget, if any.
         return_policy: how returned items are billed (per-piece mode; a lump sum covers returns).
+        agent_fee: the per-piece cost difference a government agent's agreement recognises
+            (:class:`AgentFee`), or ``None``. :func:`~govpost.settlement.settle` adds one
+            line of it per piece — charged, covered by the lump sum, or over its quota —,
+            none for return legs, credits or the lump-sum line.
 
     Raises:
         ValidationError: a bad field; ``valid_until`` not after ``valid_from``.
-        CurrencyMismatchError: budget and tariff in different currencies.
+        CurrencyMismatchError: budget, agent fee and tariff not all in one currency.
 
     >>> from datetime import date
     >>> agreement = FeeAgreement(
@@ -428,7 +545,8 @@ class FeeAgreement:
     .. versionadded:: 0.1.0
 
     .. versionchanged:: 0.2.0
-       The constructor declares the types it accepts.
+       The constructor declares the types it accepts; ``agent_fee`` (a document without it
+       reads as ``None``).
     """
 
     id: str = attrs.field(validator=_agreement_id)
@@ -446,6 +564,7 @@ class FeeAgreement:
         converter=_return_policy,
         validator=_check_agreement,
     )
+    agent_fee: AgentFee | None = attrs.field(default=None, converter=_agent_fee)
 
     @property
     def currency(self) -> str:

@@ -117,7 +117,7 @@ def center_code(value: ServiceCenter | str) -> str:
         return given.code
     if not isinstance(given, str) or not _CENTER_CODE.fullmatch(given):
         raise ValidationError(
-            f"center code {short(given)} must be 1-64 letters, digits, '-', '_' or '.', "
+            f"center code {short(given, code=True)} must be 1-64 letters, digits, '-', '_' or '.', "
             f"starting with a letter or digit (e.g. 'GZ-520100')"
         )
     return given

@@ -8,6 +8,8 @@ from typing import Any, assert_type
 from zoneinfo import ZoneInfo
 
 from govpost.agreements import (
+    AgentFee,
+    AgentFeeKind,
     Budget,
     Coverage,
     FeeAgreement,
@@ -264,6 +266,41 @@ def coverage_and_budget() -> None:
     assert_type(Budget(annual=Money("20000"), strict=False), Budget)
     Budget(annual=20000.0)  # type: ignore[arg-type]
     Budget(annual="20000", strict="no")  # type: ignore[arg-type]
+
+
+def agent_fees() -> None:
+    fee = AgentFee(per_piece=Money("1.00"), reference="第五条")
+    assert_type(fee, AgentFee)
+    assert_type(AgentFee(per_piece=Money("0.80"), reference="第六条", kind="charge"), AgentFee)
+    assert_type(
+        AgentFee(per_piece=Money("0.80"), reference="R", kind=AgentFeeKind.CHARGE, label="封装费"),
+        AgentFee,
+    )
+    assert_type(fee.amount_per_piece, Money)
+    assert_type(fee.kind.label, str)
+    AgentFee(per_piece="1.00", reference="第五条")  # type: ignore[arg-type]
+    AgentFee(per_piece=Money("1.00"), reference="第五条", kind=-1)  # type: ignore[arg-type]
+    agreement = FeeAgreement(
+        id="GZ-AGENT",
+        carrier="ems",
+        reference="R",
+        centers={"GZ-522700"},
+        covers=Coverage.all(),
+        mode=PerPiece(tariff=FLAT, discount="0.15"),
+        valid_from=date(2018, 1, 1),
+        agent_fee=fee,
+    )
+    assert_type(agreement.agent_fee, AgentFee | None)
+    FeeAgreement(
+        id="GZ-AGENT",
+        carrier="ems",
+        reference="R",
+        centers={"GZ-522700"},
+        covers=Coverage.all(),
+        mode=PerPiece(tariff=FLAT),
+        valid_from=date(2018, 1, 1),
+        agent_fee=Money("1.00"),  # type: ignore[arg-type]
+    )
 
 
 def agreements(shipment: Shipment) -> None:

@@ -24,6 +24,8 @@ from govpost.modes import (
     PickupRun,
     PickupScan,
     PickupSchedule,
+    RemittanceExclusions,
+    RemittanceLine,
     RemittanceStatement,
     apply_agent_fee,
     reconcile_pickup,
@@ -93,3 +95,63 @@ def agency(moment: datetime) -> None:
     CommissionRule(rate=0.0025)  # type: ignore[arg-type]
     CommissionRule(per_transaction="3.00")  # type: ignore[arg-type]
     RemittanceStatement.build(police, [service], [tx], "2018-06")  # type: ignore[arg-type]
+
+
+def constructors(moment: datetime, day: date, event: TrackingEvent) -> None:
+    """Each public constructor of the modes once right, once wrong (review)."""
+    assert_type(Acknowledgement(name="张三", at=moment), Acknowledgement)
+    Acknowledgement(name="张三", at="2018-09-29T10:00:00+08:00")  # type: ignore[arg-type]
+    item = ManifestItem(waybill="EA000000014CN", weight_g=180)
+    manifest = HandoverManifest(
+        manifest_id="M-1", center="GZ-520100", scheduled_at=moment, items=[item]
+    )
+    assert_type(manifest, HandoverManifest)
+    HandoverManifest(  # type: ignore[call-arg]
+        manifest_id="M-1", center="GZ-520100", scheduled_at=moment
+    )
+    assert_type(PickupRun(center="GZ-520100", scheduled_at=moment), PickupRun)
+    PickupRun(center="GZ-520100", scheduled_at=day)  # type: ignore[arg-type]
+    assert_type(PickupScan.from_event(event), PickupScan)
+    PickupScan(waybill="EA000000014CN", scanned_at=moment, weight_g=1.5)  # type: ignore[arg-type]
+    PickupScan.from_event("EA000000014CN")  # type: ignore[arg-type]
+    schedule = PickupSchedule.working_days(["10:00"], starts=day)
+    PickupSchedule.working_days(["10:00"], starts=moment.isoformat())  # type: ignore[arg-type]
+    schedule.occurrences(day, day, calendar="china")  # type: ignore[arg-type]
+    schedule.runs(520100, day, day)  # type: ignore[arg-type]
+    reconcile_pickup(manifest, [], tolerance_g="5")  # type: ignore[arg-type]
+    police = Department(code="GY-JGJ", name="贵阳市公安局交通管理局", business_line="police")
+    Department(code="GY-JGJ", name="交管局")  # type: ignore[call-arg]
+    rule = CommissionRule(per_transaction=Money("3.00"))
+    service = AgencyService(code="JG-01", name="补领驾驶证", department=police, commission=rule)
+    AgencyService(code="JG-01", name="补领驾驶证", department="GY-JGJ", commission=rule)  # type: ignore[arg-type]
+    assert_type(service.transaction("T-1", occurred_at=moment), AgencyTransaction)
+    service.transaction("T-1", occurred_at=moment, collected="10.00")  # type: ignore[arg-type]
+    tx = AgencyTransaction(
+        transaction_id="T-1", service_code="JG-01", occurred_at=moment, collected=Money("10.00")
+    )
+    assert_type(tx, AgencyTransaction)
+    AgencyTransaction(
+        transaction_id="T-1",
+        service_code="JG-01",
+        occurred_at=moment,
+        collected=10,  # type: ignore[arg-type]
+    )
+    assert_type(RemittanceExclusions(duplicates=1), RemittanceExclusions)
+    RemittanceExclusions(duplicates="1")  # type: ignore[arg-type]
+    line = RemittanceLine(
+        transaction_id="T-1",
+        service_code="JG-01",
+        day=day,
+        collected=Money("10.00"),
+        commission=Money("3.00"),
+        net=Money("7.00"),
+    )
+    assert_type(line, RemittanceLine)
+    RemittanceLine(
+        transaction_id="T-1",
+        service_code="JG-01",
+        day="2018-06-04",  # type: ignore[arg-type]
+        collected=Money("10.00"),
+        commission=Money("3.00"),
+        net=Money("7.00"),
+    )

@@ -46,26 +46,29 @@ hours; :func:`analyse` gives on-time rates and distributions by center, line, zo
 
 **Online-hall exchange**: versioned JSON messages, written by :func:`encode` and read
 strictly by :func:`decode` / :func:`decode_as`. Each is an object whose ``type`` and
-``version`` come first; the versions govpost reads are in :data:`MESSAGE_TYPES`, any other
-is refused naming them. Schema of version 1 (times ISO 8601 with offset, divisions six-digit
+``version`` (a JSON integer) come first; the versions govpost reads are in
+:data:`MESSAGE_TYPES`, any other is refused naming them. Schema of version 1 (times ISO 8601 with offset, divisions six-digit
 GB/T 2260 codes, enums by value, unknown fields refused):
 
 ``delivery_order`` (hall → carrier, :class:`DeliveryOrder`)
-    ``order_id`` (str, the carrier's idempotency key, ``<reference>-R``), ``reference``
-    (办件编号), ``center``, ``service`` (codes), ``business_line``
+    ``order_id`` (str, the carrier's idempotency key: exactly ``<reference>-R``),
+    ``reference`` (办件编号: 1-60 ASCII letters, digits, ``-_.:``), ``center``, ``service``
+    (codes), ``business_line``
     (``licence_delivery``/``tax``/``police``/``transport``), ``approved_at`` (time),
     ``origin``, ``destination`` (divisions), ``weight_g`` (int grams), ``applicant``
-    (``{"name", "mobile", "address"}``, all required).
+    (``{"name", "mobile", "address"}``, all required; never the ID number).
 
 ``carrier_status`` (carrier → hall, :class:`CarrierStatus`)
-    ``order_id``, ``reference``, ``tracking_number`` (S10), ``event_id`` (the carrier's),
+    ``order_id`` (a shipment id), ``reference``, ``tracking_number`` (S10), ``event_id``
+    (the carrier's: 1-128 printable characters without spaces),
     ``status`` (a :class:`~govpost.shipments.ShipmentStatus` value), ``occurred_at``.
 
 ``application_status`` (to the hall, :class:`ApplicationStatusMessage`)
     ``reference``, ``status`` (an :class:`ApplicationStatus` value or ``null`` for no
     change: ``picked_up`` → ``result_dispatched``, ``delivered`` → ``result_delivered``),
     ``carrier_status``, ``tracking_number``, ``event_id`` (``"carrier:<event id>"``),
-    ``occurred_at``, ``may_close`` (true once the result was delivered).
+    ``occurred_at``, ``may_close`` (true once the result was delivered); ``status`` and
+    ``may_close`` must be what :data:`CARRIER_TO_APPLICATION` makes of ``carrier_status``.
 
 ::
 

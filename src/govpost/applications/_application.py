@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -159,7 +160,11 @@ _RANK = {kind: rank for rank, kind in enumerate(EVENT_PRECEDENCE)}
 #: Statuses in which the delivery choice may still change: before the result leaves the hall.
 _CHOICE_OPEN = frozenset({A.ACCEPTED, A.APPROVED})
 
-_EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
+#: The longest application event id: a carrier's event id (at most 128 characters, as
+#: :class:`~govpost.shipments.TrackingEvent` holds them) behind the ``carrier:`` prefix that
+#: :class:`~govpost.applications.ApplicationStatusMessage` gives it.
+MAX_EVENT_ID = 136
+_EVENT_ID = re.compile(rf"[^\s\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_EVENT_ID}}}")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,59}")
 
 
@@ -167,7 +172,8 @@ def _event_id(instance: object, attribute: object, value: str) -> None:
     given: object = value
     if not isinstance(given, str) or not _EVENT_ID.fullmatch(given):
         raise ValidationError(
-            f"event id {short(given)} must be 1-128 printable characters without spaces"
+            f"event id {short(given, code=True)} must be 1-{MAX_EVENT_ID} printable characters "
+            f"without spaces"
         )
 
 
@@ -333,7 +339,7 @@ def _reference(instance: object, attribute: object, value: str) -> None:
     given: object = value
     if not isinstance(given, str) or not _REFERENCE.fullmatch(given):
         raise ValidationError(
-            f"application reference {short(given)} must be 1-60 letters, digits, '-', '_', '.' "
+            f"application reference {short(given, code=True)} must be 1-60 letters, digits, '-', '_', '.' "
             f"or ':' (e.g. '520000-20180930-0001'): it also names the application's shipments"
         )
 
@@ -368,11 +374,15 @@ def _destination(value: Division | str) -> Division:
 def _events(value: Iterable[ApplicationEvent]) -> tuple[ApplicationEvent, ...]:
     given: object = value
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
-        raise ValidationError(f"events {short(given)} must be a collection of ApplicationEvent")
+        raise ValidationError(
+            f"events {short(given, code=True)} must be a collection of ApplicationEvent"
+        )
     events = tuple(given)
     for event in events:
         if not isinstance(event, ApplicationEvent):
-            raise ValidationError(f"events must be ApplicationEvent values, not {short(event)}")
+            raise ValidationError(
+                f"events must be ApplicationEvent values, not {short(event, code=True)}"
+            )
     return tuple(sorted(set(events), key=_event_key))
 
 
@@ -445,6 +455,18 @@ def _derive(application: Application, events: tuple[ApplicationEvent, ...]) -> _
 
 _MAIL = DeliveryChoice.MAIL
 _ORDER = tuple(ApplicationStatus)
+
+
+def _new_anomalies(before: Application, after: Application) -> list[ApplicationAnomaly]:
+    """The anomalies of ``after`` that ``before`` did not have, counted as a multiset (one id
+    may conflict twice with the same reason)."""
+    remaining = Counter(after.anomalies) - Counter(before.anomalies)
+    added = []
+    for anomaly in after.anomalies:
+        if remaining[anomaly] > 0:
+            remaining[anomaly] -= 1
+            added.append(anomaly)
+    return added
 
 
 def _choice_problem(
@@ -533,7 +555,10 @@ class Application:
         before acceptance, a second version of an id — are **kept and recorded** in
         :attr:`anomalies` with the reason, never silently dropped: the online hall and the
         carrier send events late and out of order, and an event that cannot apply now may be
-        explained by one that arrives later. ``strict=True`` refuses them instead.
+        explained by one that arrives later. ``strict=True`` refuses them instead, and so do
+        the verbs (:meth:`approve`, :meth:`change_delivery`, ...): an event that applies only by
+        undoing events already applied — a withdrawal or a delivery change dated before a
+        dispatch already recorded — adds anomalies too, and is refused.
 
         Args:
             *events: the events to add.
@@ -558,13 +583,15 @@ class Application:
         """
         for event in events:
             if not isinstance(event, ApplicationEvent):
-                raise ValidationError(f"apply() takes ApplicationEvent values, not {short(event)}")
+                raise ValidationError(
+                    f"apply() takes ApplicationEvent values, not {short(event, code=True)}"
+                )
         fresh = set(events) - set(self.events)
         if not fresh:
             return self
         updated = attrs.evolve(self, events=(*self.events, *fresh))
         if strict:
-            refused = [a for a in updated.anomalies if a not in set(self.anomalies)]
+            refused = _new_anomalies(self, updated)
             if refused:
                 raise InvalidTransitionError(
                     f"application {self.reference} ({self.status.name}) cannot apply "
@@ -592,12 +619,22 @@ class Application:
             tracking_number=tracking_number,
         )
         updated = self.apply(event)
-        refused = [a.reason for a in updated.anomalies if a.event_id == event.event_id]
-        if len(refused) > sum(a.event_id == event.event_id for a in self.anomalies):
+        # Refused if the event cannot apply, and also if it applies only by undoing events
+        # already applied: a back-dated withdrawal of a dispatched application, a delivery
+        # change dated before a dispatch already recorded.
+        added = _new_anomalies(self, updated)
+        if added:
+            own = [a.reason for a in added if a.event_id == event.event_id]
+            reason = (
+                own[-1]
+                if own
+                else "dated before events already applied, it would undo "
+                + ", ".join(f"{a.event_id} ({a.reason})" for a in added[:3])
+            )
             allowed = ", ".join(s.name for s in _ORDER if s in APPLICATION_TRANSITIONS[self.status])
             raise InvalidTransitionError(
                 f"application {self.reference} is {self.status.name} ({self.status.label}): "
-                f"cannot record {kind.value} at {when.isoformat()}: {refused[-1]}; "
+                f"cannot record {kind.value} at {when.isoformat()}: {reason}; "
                 f"from {self.status.name} it may go to {allowed or 'nothing (final)'}"
             )
         return updated

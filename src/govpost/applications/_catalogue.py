@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Self
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Self
 
 import attrs
 
 from govpost._fields import coerce_enum, short, text
 from govpost.centers import BusinessLine
-from govpost.errors import ValidationError
+from govpost.errors import DeserializationError, GovpostError, ValidationError
 
 #: The longest approval time limit a service may promise, in working days (about a year and a
 #: half): beyond it a number is surely a mistake of units.
@@ -25,7 +26,7 @@ def service_code(value: object) -> str:
         return value.code
     if not isinstance(value, str) or not _CODE.fullmatch(value):
         raise ValidationError(
-            f"service code {short(value)} must be 1-64 letters, digits, '-', '_', '.' or ':', "
+            f"service code {short(value, code=True)} must be 1-64 letters, digits, '-', '_', '.' or ':', "
             f"starting with a letter or digit (e.g. 'GZ-SCJG-001')"
         )
     return value
@@ -55,7 +56,8 @@ def _time_limit(value: int) -> int:
         )
     if not 0 <= given <= MAX_TIME_LIMIT_DAYS:
         raise ValidationError(
-            f"time limit {given} working days must be between 0 (即办件) and {MAX_TIME_LIMIT_DAYS}"
+            f"time limit {short(given)} working days must be between 0 (即办件) and "
+            f"{MAX_TIME_LIMIT_DAYS}"
         )
     return given
 
@@ -98,11 +100,13 @@ class Service:
 def _services(values: Iterable[Service]) -> tuple[Service, ...]:
     given: object = values
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
-        raise ValidationError(f"services {short(given)} must be a collection of Service")
+        raise ValidationError(f"services {short(given, code=True)} must be a collection of Service")
     found: dict[str, Service] = {}
     for service in given:
         if not isinstance(service, Service):
-            raise ValidationError(f"services must be Service values, not {short(service)}")
+            raise ValidationError(
+                f"services must be Service values, not {short(service, code=True)}"
+            )
         if service.code in found and found[service.code] != service:
             raise ValidationError(
                 f"service code {service.code!r} is listed twice with different content "
@@ -168,7 +172,7 @@ class ServiceCatalogue:
                 else ""
             )
             raise ValidationError(
-                f"unknown service code {short(code)}: the catalogue ({len(self.services)} "
+                f"unknown service code {short(code, code=True)}: the catalogue ({len(self.services)} "
                 f"services) has no such service; check the code, or add the service to the "
                 f"catalogue file{example}"
             )
@@ -206,7 +210,10 @@ class ServiceCatalogue:
         """
         from govpost.serialization import from_json
 
-        return from_json(text, cls)
+        try:
+            return from_json(text, cls)
+        except DeserializationError as exc:
+            raise _pinpointed(exc, text, cls, _json_data) from exc
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The catalogue as a JSON document that :meth:`from_json` reads back unchanged."""
@@ -237,7 +244,10 @@ class ServiceCatalogue:
         """
         from govpost.serialization import from_toml
 
-        return from_toml(text, cls)
+        try:
+            return from_toml(text, cls)
+        except DeserializationError as exc:
+            raise _pinpointed(exc, text, cls, _toml_data) from exc
 
     def to_toml(self) -> str:
         """The catalogue as a TOML document that :meth:`from_toml` reads back unchanged.
@@ -251,3 +261,35 @@ class ServiceCatalogue:
         from govpost.serialization import to_toml
 
         return to_toml(self)
+
+
+def _json_data(text: str | bytes) -> object:
+    from govpost._limits import load_json
+
+    return load_json(text, what="the catalogue")
+
+
+def _toml_data(text: str | bytes) -> object:
+    return tomllib.loads(text.decode("utf-8") if isinstance(text, bytes | bytearray) else text)
+
+
+def _pinpointed(
+    exc: DeserializationError,
+    text: str | bytes,
+    cls: type[Any],
+    parse: Callable[[str | bytes], object],
+) -> DeserializationError:
+    """``exc`` naming the field whose own check refused it (``@ $.services[2].code``).
+
+    Only an error with a path comes from a document that parsed (and passed the depth and
+    size checks): the text is parsed again, cheaply, to find the field.
+    """
+    from govpost.applications._wire import pinpointed
+
+    if " @ $" not in str(exc):
+        return exc
+    try:
+        data = parse(text)
+    except (GovpostError, ValueError):  # pragma: no cover - it parsed a moment ago
+        return exc
+    return pinpointed(exc, data, cls)

@@ -3,32 +3,74 @@
 from __future__ import annotations
 
 import json
-import typing
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 import attrs
 
-from govpost._fields import aware, coerce_enum, short, text
+from govpost._fields import aware, coerce_enum, short
 from govpost._limits import load_json
 from govpost.applications._application import (
+    MAX_EVENT_ID,
+    RESULT_SUFFIX,
     Application,
     ApplicationEvent,
     ApplicationEventKind,
     ApplicationStatus,
 )
 from govpost.applications._catalogue import ServiceCatalogue, service_code
+from govpost.applications._wire import pinpointed
 from govpost.centers import BusinessLine, ServiceCenter, center_code
 from govpost.errors import DeserializationError, ValidationError
 from govpost.identifiers import TrackingNumber
 from govpost.regions import Division
 from govpost.shipments import Recipient, Shipment, ShipmentStatus, TrackingEvent
 
+#: An application reference (办件编号), as :class:`Application` holds it.
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,59}")
+#: A shipment id (the carrier's idempotency key), as :class:`~govpost.shipments.Shipment`
+#: holds it.
+_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
+#: A carrier's event id, as :class:`~govpost.shipments.TrackingEvent` holds it.
+_CARRIER_EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
+#: An application event id, as :class:`ApplicationEvent` holds it.
+_EVENT_ID = re.compile(rf"[^\s\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_EVENT_ID}}}")
 
-def _id(value: str) -> str:
-    return text(value, "id", max_len=128)
+
+def _matching(pattern: re.Pattern[str], value: object, what: str, rule: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValidationError(f"{what} {short(value, code=True)} must be {rule}")
+    return value
+
+
+def _reference(value: str) -> str:
+    return _matching(
+        _REFERENCE,
+        value,
+        "application reference",
+        "1-60 letters, digits, '-', '_', '.' or ':' (e.g. '520000-20180930-0001')",
+    )
+
+
+def _order_id(value: str) -> str:
+    return _matching(
+        _ORDER_ID, value, "order id", "1-64 letters, digits, '-', '_', '.' or ':' (a shipment id)"
+    )
+
+
+def _carrier_event_id(value: str) -> str:
+    return _matching(
+        _CARRIER_EVENT_ID, value, "event id", "1-128 printable characters without spaces"
+    )
+
+
+def _event_id(value: str) -> str:
+    return _matching(
+        _EVENT_ID, value, "event id", f"1-{MAX_EVENT_ID} printable characters without spaces"
+    )
 
 
 def _center(value: ServiceCenter | str) -> str:
@@ -90,8 +132,8 @@ class DeliveryOrder:
     .. versionadded:: 0.2.0
     """
 
-    order_id: str = attrs.field(converter=_id)
-    reference: str = attrs.field(converter=_id)
+    order_id: str = attrs.field(converter=_order_id)
+    reference: str = attrs.field(converter=_reference)
     center: str = attrs.field(converter=_center)
     service: str = attrs.field(converter=_service)
     business_line: BusinessLine = attrs.field(converter=_line)
@@ -100,6 +142,14 @@ class DeliveryOrder:
     destination: Division = attrs.field(converter=_division)
     weight_g: int = attrs.field(converter=_weight)
     applicant: Recipient = attrs.field(converter=_addressee)
+
+    def __attrs_post_init__(self) -> None:
+        if self.order_id != self.reference + RESULT_SUFFIX:
+            raise ValidationError(
+                f"order id {self.order_id!r} must be the reference and {RESULT_SUFFIX!r} "
+                f"({self.reference + RESULT_SUFFIX!r}): the result's shipment id, which the "
+                f"carrier keys the order on"
+            )
 
     @classmethod
     def of(
@@ -142,10 +192,10 @@ class CarrierStatus:
     .. versionadded:: 0.2.0
     """
 
-    order_id: str = attrs.field(converter=_id)
-    reference: str = attrs.field(converter=_id)
+    order_id: str = attrs.field(converter=_order_id)
+    reference: str = attrs.field(converter=_reference)
     tracking_number: TrackingNumber = attrs.field(converter=_tracking)
-    event_id: str = attrs.field(converter=_id)
+    event_id: str = attrs.field(converter=_carrier_event_id)
     status: ShipmentStatus = attrs.field(converter=_status)
     occurred_at: datetime = attrs.field(converter=_time)
 
@@ -203,13 +253,29 @@ class ApplicationStatusMessage:
     .. versionadded:: 0.2.0
     """
 
-    reference: str = attrs.field(converter=_id)
+    reference: str = attrs.field(converter=_reference)
     status: ApplicationStatus | None = attrs.field(converter=_optional_status)
     carrier_status: ShipmentStatus = attrs.field(converter=_status)
     tracking_number: TrackingNumber = attrs.field(converter=_tracking)
-    event_id: str = attrs.field(converter=_id)
+    event_id: str = attrs.field(converter=_event_id)
     occurred_at: datetime = attrs.field(converter=_time)
     may_close: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        # The message only carries what the carrier's status means: a document claiming that
+        # a scan in transit approved or closed the application is refused, not applied.
+        implied = CARRIER_TO_APPLICATION.get(self.carrier_status)
+        if self.status is not implied:
+            raise ValidationError(
+                f"status {self.status and self.status.value!r} does not follow from the carrier "
+                f"status {self.carrier_status.value!r}: it implies "
+                f"{implied and implied.value!r} (see CARRIER_TO_APPLICATION)"
+            )
+        if self.may_close is not (implied is ApplicationStatus.RESULT_DELIVERED):
+            raise ValidationError(
+                f"may_close {self.may_close} does not follow from the carrier status "
+                f"{self.carrier_status.value!r}: only a delivered result may close"
+            )
 
     @classmethod
     def of(cls, carrier: CarrierStatus) -> ApplicationStatusMessage:
@@ -306,14 +372,15 @@ def _decode(text: str | bytes, cls: type[Any] | None) -> Any:
     name = data.get("type")
     if not isinstance(name, str) or name not in MESSAGE_TYPES:
         raise DeserializationError(
-            f"cannot read the exchange message: type {short(name)} is not one of "
+            f"cannot read the exchange message: type {short(name, code=True)} is not one of "
             f"{', '.join(MESSAGE_TYPES)} @ $.type"
         )
     kind, versions = MESSAGE_TYPES[name]
     version = data.get("version")
-    if isinstance(version, bool) or version not in versions:
+    # Exactly an int: true (== 1) and 1.0 are not version 1 to a strict reader.
+    if type(version) is not int or version not in versions:
         raise DeserializationError(
-            f"cannot read {name}: version {short(version)} is not supported; govpost reads "
+            f"cannot read {name}: version {short(version, code=True)} is not supported; govpost reads "
             f"version {', '.join(str(v) for v in versions)} of {name} @ $.version"
         )
     if cls is not None and kind is not cls:
@@ -343,42 +410,7 @@ def _read(data: dict[str, Any], cls: type[Any]) -> Any:
     try:
         return from_primitive(data, cls)
     except DeserializationError as exc:
-        found = _locate(data, cls, "$")
-        if found is None:
+        sharper = pinpointed(exc, data, cls)
+        if sharper is exc:
             raise
-        raise DeserializationError(f"cannot read {cls.__name__}: {found}") from exc
-
-
-def _locate(data: object, cls: type[Any], path: str) -> str | None:
-    """The first field of ``data`` whose own converter refuses it, as ``"message @ path"``.
-
-    The wire format names the path of a value its hooks refuse; a value a nested model's
-    converter refuses (a malformed mobile inside the applicant) is reported at the model.
-    This finds the field itself.
-    """
-    from govpost.serialization import from_primitive
-
-    if not (attrs.has(cls) and isinstance(data, dict)):
-        return None
-    hints = typing.get_type_hints(cls)
-    for field in attrs.fields(cls):
-        name = field.alias or field.name
-        if not field.init or name not in data:
-            continue
-        where = f"{path}.{name}"
-        hint = hints[field.name]
-        nested = [t for t in typing.get_args(hint) or (hint,) if attrs.has(t)]
-        if nested:
-            found = _locate(data[name], nested[0], where)
-            if found is not None:
-                return found
-        try:
-            value = from_primitive(data[name], hint)
-            converter = typing.cast(Callable[[Any], Any] | None, field.converter)
-            if converter is not None:
-                converter(value)
-        except DeserializationError:
-            continue  # the wire format names that path itself
-        except ValidationError as exc:
-            return f"{exc} @ {where}"
-    return None
+        raise sharper from exc

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import attrs
 
-from govpost._fields import short
+from govpost._fields import coerce_enum, short
 from govpost.applications._application import (
     Applicant,
     Application,
@@ -63,7 +63,7 @@ def _centers(value: Iterable[ServiceCenter]) -> tuple[ServiceCenter, ...]:
 
 
 def _lines(value: Iterable[BusinessLine] | None) -> frozenset[BusinessLine] | None:
-    return None if value is None else frozenset(BusinessLine(v) for v in value)
+    return None if value is None else frozenset(coerce_enum(BusinessLine, v, "line") for v in value)
 
 
 def _codes(value: Iterable[str] | None) -> tuple[str, ...] | None:

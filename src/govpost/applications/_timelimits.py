@@ -50,6 +50,12 @@ def _pickup_days(value: int) -> int:
     return given
 
 
+def _approval_deadline(calendar: WorkCalendar, accepted_on: date, days: int) -> date:
+    if days == 0 and not isinstance(days, bool) and not calendar.is_workday(accepted_on):
+        return calendar.add_workdays(accepted_on, 1)  # the first working day after a day off
+    return calendar.add_workdays(accepted_on, days)
+
+
 @attrs.frozen(kw_only=True)
 class Promise:
     """What the applicant is promised, as dates (Asia/Shanghai).
@@ -82,7 +88,8 @@ class ApplicationTimeLimits:
       day of acceptance does not count, as in Chinese administrative practice), on the
       :class:`~govpost.calendar.WorkCalendar` with its 调休 days: the deadline is
       ``calendar.add_workdays(accepted_on, time_limit_days)``. A service with 0 days
-      (即办件) is due on the day of acceptance.
+      (即办件) is due on the day of acceptance, or, accepted online on a day off, on the next
+      working day (the hall decides nothing on a holiday).
     - **Pickup**: the post takes a mailed result within ``pickup_days`` working days of the
       approval deadline.
     - **Delivery**: then :class:`~govpost.shipments.DeliveryTimeLimits` by zone, from the
@@ -114,8 +121,8 @@ class ApplicationTimeLimits:
             ValidationError: a naive datetime, or a time limit that is not an int.
             CalendarCoverageError: the calendar does not cover the years walked.
         """
-        return self.calendar.add_workdays(
-            business_date(accepted_at, "accepted_at"), time_limit_days
+        return _approval_deadline(
+            self.calendar, business_date(accepted_at, "accepted_at"), time_limit_days
         )
 
     def promise(
@@ -131,7 +138,7 @@ class ApplicationTimeLimits:
         """
         service = catalogue.lookup(application.service)
         accepted_on = business_date(application.accepted_at, "accepted_at")
-        approval_by = self.calendar.add_workdays(accepted_on, service.time_limit_days)
+        approval_by = _approval_deadline(self.calendar, accepted_on, service.time_limit_days)
         pickup_by = delivered_by = None
         last = approval_by
         if application.current_delivery is DeliveryChoice.MAIL:

@@ -16,7 +16,9 @@ and closes out (:class:`DailyCloseOut`, 日结) with the postage settlement will
 
 Government agent (政府代办): the center's staff accept and pack, and hand over on a schedule
 with a manifest, as above; the cost difference the agreement recognises is an
-:class:`AgentFee`, whose lines :func:`apply_agent_fee` adds to a settlement statement.
+:class:`~govpost.agreements.AgentFee` (a term of the agreement, exported here too:
+:attr:`FeeAgreement.agent_fee <govpost.agreements.FeeAgreement.agent_fee>`), whose lines
+:func:`~govpost.settlement.settle` puts on the statement and :func:`apply_agent_fee` gathers.
 
 Agency services (警邮, 税邮): the post collects fees and taxes on a department's behalf
 (:class:`AgencyService`, :class:`AgencyTransaction`), keeps a commission
@@ -40,6 +42,7 @@ net + commission on every line and in total, each commission rounded half-up onc
 
 from __future__ import annotations
 
+from govpost.agreements import AgentFee, AgentFeeKind
 from govpost.modes._agency import (
     AgencyService,
     AgencyTransaction,
@@ -50,13 +53,7 @@ from govpost.modes._agency import (
     RemittanceStatement,
     RemittanceSubtotal,
 )
-from govpost.modes._agent import (
-    AgentFee,
-    AgentFeeAdjustment,
-    AgentFeeKind,
-    AgentFeeLine,
-    apply_agent_fee,
-)
+from govpost.modes._agent import AgentFeeAdjustment, AgentFeeLine, apply_agent_fee
 from govpost.modes._counter import CloseOutLine, CloseOutSubtotal, CounterSession, DailyCloseOut
 from govpost.modes._manifest import (
     Acknowledgement,

@@ -308,6 +308,26 @@ class AgencyTransaction:
         )
 
 
+def _line_day(value: date) -> date:
+    given: object = value
+    if isinstance(given, datetime) or not isinstance(given, date):
+        raise ValidationError(f"remittance line day {short(given)} must be a datetime.date")
+    return given
+
+
+def _line_commission(value: Money) -> Money:
+    return _whole_fen(value, "commission")
+
+
+def _line_net(value: Money) -> Money:
+    given: object = value
+    if not isinstance(given, Money):
+        raise ValidationError(f"net {short(given)} must be a Money, e.g. Money('49.87')")
+    if given.amount != given.rounded().amount:
+        raise ValidationError(f"net {given} is not a whole number of fen: write it to the fen")
+    return given
+
+
 @attrs.frozen(kw_only=True)
 class RemittanceLine:
     """One transaction on a remittance statement: collected = net + commission.
@@ -322,15 +342,15 @@ class RemittanceLine:
     .. versionadded:: 0.2.0
     """
 
-    transaction_id: str
-    service_code: str
-    day: date
-    collected: Money
-    commission: Money
-    net: Money
+    transaction_id: str = attrs.field(converter=_transaction_id)
+    service_code: str = attrs.field(converter=_service_code)
+    day: date = attrs.field(converter=_line_day)
+    collected: Money = attrs.field(converter=_collected)
+    commission: Money = attrs.field(converter=_line_commission)
+    net: Money = attrs.field(converter=_line_net)
 
     def __attrs_post_init__(self) -> None:
-        if self.commission.amount < 0 or self.collected != self.net + self.commission:
+        if self.collected != self.net + self.commission:
             raise ValidationError(
                 f"remittance line {self.transaction_id}: collected {self.collected} must equal "
                 f"net {self.net} + commission {self.commission}, and the commission be >= 0"
@@ -352,6 +372,13 @@ class RemittanceSubtotal:
     net: Money
 
 
+def _count(value: int) -> int:
+    given: object = value
+    if isinstance(given, bool) or not isinstance(given, int) or given < 0:
+        raise ValidationError(f"count {short(given)} must be an int >= 0")
+    return given
+
+
 @attrs.frozen(kw_only=True)
 class RemittanceExclusions:
     """Transactions read but not on the statement, counted by reason.
@@ -367,9 +394,9 @@ class RemittanceExclusions:
     .. versionadded:: 0.2.0
     """
 
-    other_department: int = 0
-    other_period: int = 0
-    duplicates: int = 0
+    other_department: int = attrs.field(default=0, converter=_count)
+    other_period: int = attrs.field(default=0, converter=_count)
+    duplicates: int = attrs.field(default=0, converter=_count)
 
 
 @attrs.frozen(kw_only=True)
@@ -414,6 +441,19 @@ class RemittanceStatement:
 
     def __attrs_post_init__(self) -> None:
         zero = Money.zero(self.currency)
+        what = f"remittance statement {short(self.statement_id)}"
+        fix = "build it with RemittanceStatement.build"
+        ids = [line.transaction_id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            raise ValidationError(f"{what} lists a transaction twice: {fix}")
+        if list(self.lines) != sorted(self.lines, key=lambda x: (x.day, x.transaction_id)):
+            raise ValidationError(f"{what}: its lines are not sorted by date and id: {fix}")
+        outside = [line for line in self.lines if not self.period.contains(line.day)]
+        if outside:
+            raise ValidationError(
+                f"{what}: line {outside[0].transaction_id} of {outside[0].day} lies outside the "
+                f"period {self.period}: {fix}"
+            )
         for name in ("collected", "commission", "net"):
             total = sum((getattr(line, name) for line in self.lines), zero)
             if total != getattr(self, name):
@@ -421,6 +461,18 @@ class RemittanceStatement:
                     f"remittance statement {self.statement_id}: {name} {getattr(self, name)} is "
                     f"not the sum of its lines ({total}); build it with RemittanceStatement.build"
                 )
+        if self.by_service != _subtotals(self.lines, zero):
+            raise ValidationError(
+                f"{what}: its per-service subtotals are not those of its lines: {fix}"
+            )
+        expected = _statement_id(
+            self.department_code, self.department_name, self.period, self.currency, self.lines
+        )
+        if self.statement_id != expected:
+            raise ValidationError(
+                f"{what} does not match its content (expected {expected}): the document was "
+                f"altered; {fix}"
+            )
 
     @classmethod
     def build(
@@ -496,21 +548,9 @@ class RemittanceStatement:
             lines.append(_line(found, tx, day, currency))
         lines.sort(key=lambda line: (line.day, line.transaction_id))
         zero = Money.zero(currency)
-        subtotals: dict[str, list[RemittanceLine]] = {}
-        for line in lines:
-            subtotals.setdefault(line.service_code, []).append(line)
-        by_service = tuple(
-            RemittanceSubtotal(
-                key=code,
-                transactions=len(group),
-                collected=sum((g.collected for g in group), zero),
-                commission=sum((g.commission for g in group), zero),
-                net=sum((g.net for g in group), zero),
-            )
-            for code, group in sorted(subtotals.items())
-        )
+        by_service = _subtotals(lines, zero)
         return cls(
-            statement_id=_statement_id(dept, period, currency, lines),
+            statement_id=_statement_id(dept.code, dept.name, period, currency, lines),
             department_code=dept.code,
             department_name=dept.name,
             business_line=dept.business_line,
@@ -660,14 +700,30 @@ def _line(
     )
 
 
+def _subtotals(lines: Iterable[RemittanceLine], zero: Money) -> tuple[RemittanceSubtotal, ...]:
+    groups: dict[str, list[RemittanceLine]] = {}
+    for line in lines:
+        groups.setdefault(line.service_code, []).append(line)
+    return tuple(
+        RemittanceSubtotal(
+            key=code,
+            transactions=len(group),
+            collected=sum((g.collected for g in group), zero),
+            commission=sum((g.commission for g in group), zero),
+            net=sum((g.net for g in group), zero),
+        )
+        for code, group in sorted(groups.items())
+    )
+
+
 def _statement_id(
-    department: Department, period: Period, currency: str, lines: list[RemittanceLine]
+    code: str, name: str, period: Period, currency: str, lines: Iterable[RemittanceLine]
 ) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{department.code}\n{department.name}\n{period}\n{currency}\n".encode())
-    for line in lines:
+    digest.update(f"{code}\n{name}\n{period}\n{currency}\n".encode())
+    for line in sorted(lines, key=lambda x: (x.day, x.transaction_id)):
         digest.update(
             f"{line.transaction_id}\t{line.service_code}\t{line.day.isoformat()}\t"
             f"{line.collected.fen}\t{line.commission.fen}\n".encode()
         )
-    return f"{department.code}-{period}-{digest.hexdigest()[:16]}"
+    return f"{code}-{period}-{digest.hexdigest()[:16]}"

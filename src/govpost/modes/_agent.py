@@ -1,97 +1,27 @@
-"""Government agent (政府代办): the agreement's rule for the work the center does (private).
+"""Government agent (政府代办): the agent fee of a settlement statement (private).
 
 Where the center's own staff accept and pack the pieces, the agreement may recognise the cost
 difference per piece — a packaging fee the carrier pays back (减收), or one it charges (加收).
-:class:`AgentFee` is that rule as data; :func:`apply_agent_fee` turns a settlement statement's
-pieces into its lines under the money policy (one line per piece, rounded once; the total is the
-sum of the lines).
+:class:`~govpost.agreements.AgentFee` is that rule, a term of the agreement
+(:attr:`FeeAgreement.agent_fee <govpost.agreements.FeeAgreement.agent_fee>`), and
+:func:`~govpost.settlement.settle` puts its lines on the statement. :func:`apply_agent_fee`
+gathers them — or, for a statement settled without the fee, computes them — with what is
+payable.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
 import attrs
 
-from govpost._fields import coerce_enum, short, text
+from govpost._fields import short
+from govpost.agreements import AgentFee, AgentFeeKind
 from govpost.errors import CurrencyMismatchError, ValidationError
-from govpost.modes._agency import _whole_fen
 from govpost.money import Money
 
 if TYPE_CHECKING:
     from govpost.settlement import SettlementStatement
-
-
-class AgentFeeKind(enum.Enum):
-    """Which way an :class:`AgentFee` goes.
-
-    >>> AgentFeeKind("charge").label
-    '加收'
-
-    .. versionadded:: 0.2.0
-    """
-
-    DEDUCTION = "deduction"  #: 减收: the carrier's bill is reduced (the center did the work)
-    CHARGE = "charge"  #: 加收: the carrier charges it on top (e.g. packaging it supplies)
-
-    @property
-    def label(self) -> str:
-        """The Chinese name of the kind."""
-        return "减收" if self is AgentFeeKind.DEDUCTION else "加收"
-
-
-def _per_piece(value: Money) -> Money:
-    return _whole_fen(value, "agent fee per piece", positive=True)
-
-
-def _reference(value: str) -> str:
-    return text(value, "agent fee reference", max_len=500)
-
-
-def _kind(value: AgentFeeKind | str) -> AgentFeeKind:
-    return coerce_enum(AgentFeeKind, value, "agent fee kind")
-
-
-def _label(value: str) -> str:
-    return text(value, "agent fee label", max_len=100)
-
-
-@attrs.frozen(kw_only=True)
-class AgentFee:
-    """A per-piece cost difference a fee agreement recognises for a government agent (政府代办).
-
-    Args:
-        per_piece: the amount per piece, positive, whole fen.
-        reference: the clause of the agreement that sets it.
-        kind: :attr:`AgentFeeKind.DEDUCTION` (the default: the carrier's bill is reduced) or
-            :attr:`AgentFeeKind.CHARGE`.
-        label: what the fee is, printed on its lines (``"包装费"`` by default).
-
-    Raises:
-        ValidationError: a negative, zero or sub-fen amount, a blank reference.
-
-    >>> fee = AgentFee(per_piece=Money("1.50"), reference="黔邮协〔2018〕6号 第五条")
-    >>> fee.amount_per_piece
-    Money('-1.50', 'CNY')
-    >>> AgentFee(per_piece=Money("-1.50"), reference="x")
-    Traceback (most recent call last):
-    ...
-    govpost.errors.ValidationError: agent fee per piece -1.50 CNY is negative: it must be zero or more
-
-    .. versionadded:: 0.2.0
-    """
-
-    per_piece: Money = attrs.field(converter=_per_piece)
-    reference: str = attrs.field(converter=_reference)
-    kind: AgentFeeKind = attrs.field(default=AgentFeeKind.DEDUCTION, converter=_kind)
-    label: str = attrs.field(default="包装费", converter=_label)
-
-    @property
-    def amount_per_piece(self) -> Money:
-        """The signed amount of one piece's line: negative for a deduction."""
-        amount = self.per_piece.rounded()
-        return -amount if self.kind is AgentFeeKind.DEDUCTION else amount
 
 
 @attrs.frozen(kw_only=True)
@@ -121,8 +51,9 @@ class AgentFeeAdjustment:
         kind: deduction or charge.
         lines: one line per piece of the statement (charged, covered or overage), in its order.
         total: the sum of the lines.
-        statement_total: the statement's total.
-        payable: ``statement_total + total``.
+        statement_total: the statement's total without its agent fee lines (its postage).
+        payable: ``statement_total + total``: the statement's own total when ``settle`` put
+            the lines on it.
 
     .. versionadded:: 0.2.0
     """
@@ -142,18 +73,29 @@ class AgentFeeAdjustment:
 
 
 def apply_agent_fee(statement: SettlementStatement, fee: AgentFee) -> AgentFeeAdjustment:
-    """The lines ``fee`` adds to ``statement``: one per piece picked up in the period.
+    """The agent fee lines of ``statement`` under ``fee``, and what is payable with them.
 
-    Each piece the statement lists — charged per piece, covered by a lump sum, or over its
-    quota — gets one line of :attr:`AgentFee.amount_per_piece`; return legs, credits and the
-    lump-sum line get none (the center packed the piece once, whatever became of it). The
-    total is the sum of the lines and ``payable`` the statement's total plus it.
+    Settle under an agreement that carries the fee (:attr:`FeeAgreement.agent_fee
+    <govpost.agreements.FeeAgreement.agent_fee>`) and the statement holds the lines itself
+    (:attr:`LineKind.AGENT_FEE <govpost.settlement.LineKind.AGENT_FEE>`), its total includes
+    them: this function reads them, and checks that they are ``fee``'s. A statement settled
+    without the fee (an agreement that did not carry it yet) gets the lines ``settle`` would
+    have added, computed here, beside it — the same lines, so ``payable`` is the total the
+    statement would have had.
+
+    Either way, each piece the statement lists — charged per piece, covered by a lump sum, or
+    over its quota — has one line of :attr:`~govpost.agreements.AgentFee.amount_per_piece`, ``refers_to`` its line
+    id; return legs, credits and the lump-sum line have none (the center packed the piece once,
+    whatever became of it). The total is the sum of the lines, ``statement_total`` the
+    statement's total without them and ``payable`` the two together.
 
     Raises:
-        ValidationError: not a statement, or not an :class:`AgentFee`.
+        ValidationError: not a statement, not an :class:`~govpost.agreements.AgentFee`, or a statement whose agent
+            fee lines are not ``fee``'s (another amount or direction).
         CurrencyMismatchError: the fee is not in the statement's currency.
 
     >>> from datetime import date, datetime
+    >>> import attrs
     >>> from govpost.agreements import Coverage, FeeAgreement, FlatTariff, PerPiece
     >>> from govpost.periods import SHANGHAI, Period
     >>> from govpost.settlement import settle
@@ -165,14 +107,18 @@ def apply_agent_fee(statement: SettlementStatement, fee: AgentFee) -> AgentFeeAd
     >>> pieces = [Shipment(id=f"A-{i}", center="GZ-522700", business_line="licence_delivery",
     ...     direction="outbound_result", origin="522701", destination="522701", weight_g=200,
     ...     created_at=at, picked_up_at=at, status="picked_up") for i in range(3)]
-    >>> statement = settle(agreement, pieces, Period.month(2018, 6))
-    >>> adjustment = apply_agent_fee(statement, AgentFee(per_piece=Money("1.50"), reference="第五条"))
+    >>> fee = AgentFee(per_piece=Money("1.50"), reference="第五条")
+    >>> before = settle(agreement, pieces, Period.month(2018, 6))  # settled without the fee
+    >>> adjustment = apply_agent_fee(before, fee)
     >>> adjustment.statement_total, adjustment.total, adjustment.payable
     (Money('36.00', 'CNY'), Money('-4.50', 'CNY'), Money('31.50', 'CNY'))
+    >>> statement = settle(attrs.evolve(agreement, agent_fee=fee), pieces, Period.month(2018, 6))
+    >>> statement.total, apply_agent_fee(statement, fee).payable
+    (Money('31.50', 'CNY'), Money('31.50', 'CNY'))
 
     .. versionadded:: 0.2.0
     """
-    from govpost.settlement import SettlementStatement
+    from govpost.settlement import LineKind, SettlementStatement
 
     given: object = statement
     if not isinstance(given, SettlementStatement):
@@ -185,18 +131,36 @@ def apply_agent_fee(statement: SettlementStatement, fee: AgentFee) -> AgentFeeAd
             f"agent fee {rule.per_piece} is not in the statement's currency {given.currency}"
         )
     amount = rule.amount_per_piece
-    lines = tuple(
-        AgentFeeLine(waybill=line.waybill, refers_to=line.line_id, amount=amount)
-        for line in given.lines
-        if line.kind.is_piece and line.waybill is not None
-    )
+    columns = given._columns
+    carried = [columns._line(index) for index in columns._indices(LineKind.AGENT_FEE)]
+    lines: tuple[AgentFeeLine, ...]
+    if carried:
+        for line in carried:
+            if line.amount != amount or line.waybill is None or line.refers_to is None:
+                raise ValidationError(
+                    f"statement {given.statement_id} carries the agent fee line "
+                    f"{line.line_id} of {line.amount}, not {amount} per piece as the fee "
+                    f"given says: pass the agent_fee of the agreement it was settled under"
+                )
+        lines = tuple(
+            AgentFeeLine(waybill=line.waybill, refers_to=line.refers_to, amount=line.amount)
+            for line in carried
+            if line.waybill is not None and line.refers_to is not None  # checked above
+        )
+    else:
+        lines = tuple(
+            AgentFeeLine(waybill=waybill, refers_to=columns._line_id(index), amount=amount)
+            for index, (waybill, kind) in enumerate(columns._keys())
+            if kind.is_piece and waybill is not None
+        )
     total = sum((line.amount for line in lines), Money.zero(given.currency))
+    postage = given.total - total if carried else given.total
     return AgentFeeAdjustment(
         statement_id=given.statement_id,
         reference=rule.reference,
         kind=rule.kind,
         lines=lines,
         total=total,
-        statement_total=given.total,
-        payable=given.total + total,
+        statement_total=postage,
+        payable=postage + total,
     )

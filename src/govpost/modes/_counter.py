@@ -112,8 +112,11 @@ class CounterSession:
         """The day's close-out (日结) under a per-piece ``agreement``.
 
         The postage of each piece is the line :func:`govpost.settlement.settle` bills for it
-        in the agreement's period: the close-outs of the days of a month add up to that month's
-        statement for the same pieces, line by line.
+        in the agreement's period, on the day of its pickup: for pieces picked up on the day
+        they were booked, the close-outs of the days of a month add up to that month's
+        statement, line by line. A piece picked up on a later day is counted in
+        :attr:`DailyCloseOut.not_billed` and listed by no close-out (the month's statement
+        bills it).
 
         Raises:
             ValidationError: a lump-sum agreement (its pieces are not priced one by one: the

@@ -36,6 +36,26 @@ MAX_PER_DAY = 96
 
 _FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _REFUSED = ("DTSTART", "RDATE", "EXDATE", "EXRULE", "TZID")
+#: The parts of an RFC 5545 RRULE (dateutil's own extension BYEASTER is not one of them).
+_KNOWN = frozenset(
+    {
+        "FREQ",
+        "UNTIL",
+        "COUNT",
+        "INTERVAL",
+        "BYSECOND",
+        "BYMINUTE",
+        "BYHOUR",
+        "BYDAY",
+        "BYMONTHDAY",
+        "BYYEARDAY",
+        "BYWEEKNO",
+        "BYMONTH",
+        "BYSETPOS",
+        "WKST",
+    }
+)
+_POSITIVE = re.compile(r"\+?[0-9]{1,9}")
 _PART = re.compile(r"[A-Z]+=[A-Z0-9,+\-]+")
 _UNTIL = re.compile(r"([0-9]{8})(?:T([0-9]{6})(Z?))?")
 _CYCLE_YEARS = 400  # the Gregorian calendar repeats every 400 years
@@ -61,7 +81,10 @@ def _until(text: str, rule: str) -> datetime:
             f"(20181231T160000, or in UTC 20181231T080000Z)"
         ) from None
     if match[3]:
-        return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
+        try:
+            return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31 in UTC is past the last day datetime holds
+            return datetime.max
     return moment
 
 
@@ -91,6 +114,19 @@ def _parse(rule: str) -> _Rule:
             f"pickup rule {short(rule)} has {refused[0]}: a schedule's rule is one RRULE line; "
             f"its start is the schedule's starts= (midnight, Asia/Shanghai)"
         )
+    unknown = [n for n in names if n not in _KNOWN]
+    if unknown:
+        raise ValidationError(
+            f"pickup rule {short(rule)} has {short(unknown[0], 20)}, which is not a part of an "
+            f"RFC 5545 RRULE: use FREQ, INTERVAL, COUNT, UNTIL, BYMONTH, BYWEEKNO, BYYEARDAY, "
+            f"BYMONTHDAY, BYDAY, BYHOUR, BYMINUTE, BYSECOND, BYSETPOS and WKST"
+        )
+    for name in ("COUNT", "INTERVAL"):
+        if name in values and (not _POSITIVE.fullmatch(values[name]) or int(values[name]) < 1):
+            raise ValidationError(
+                f"pickup rule {short(rule)}: {name}={short(values[name], 20)} must be a whole "
+                f"number from 1 to 999,999,999"
+            )
     freq = values.get("FREQ")
     if freq not in _FREQS:
         raise ValidationError(
@@ -109,7 +145,7 @@ def _parse(rule: str) -> _Rule:
         )
     per_day = 1
     for name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
-        per_day *= len(values.get(name, "0").split(","))
+        per_day *= len(set(values.get(name, "0").split(",")))
     if per_day > MAX_PER_DAY:
         raise ValidationError(
             f"pickup rule {short(rule)} gives {per_day} pickups a day; a schedule gives at "
@@ -195,12 +231,20 @@ def _check_span(instance: PickupSchedule, attribute: object, value: date | None)
         raise ValidationError(
             f"pickup schedule ends {value} must be after it starts {instance.starts}"
         )
-    if not any(True for _ in instance._walk(_start_of(instance.starts), HORIZON_DAYS)):
-        raise ValidationError(
-            f"pickup rules {', '.join(repr(r) for r in instance.rules)} give no pickup at all in "
-            f"the {HORIZON_DAYS} days from {instance.starts}: check BYMONTH, BYMONTHDAY, BYDAY "
-            f"and COUNT (a rule such as BYMONTH=2;BYMONTHDAY=30 can never happen)"
-        )
+    start = _start_of(instance.starts)
+    end = start + timedelta(days=HORIZON_DAYS)
+    if value is not None:
+        end = min(end, _start_of(value))
+    for rule in instance.rules:
+        # Each rule on its own: a rule that never happens would cost every later query a
+        # walk of centuries, whatever the other rules give.
+        if not any(True for _ in instance._window(_parse(rule), start, end)):
+            raise ValidationError(
+                f"pickup rule {rule!r} gives no pickup at all in the {HORIZON_DAYS} days from "
+                f"{instance.starts}{'' if value is None else f' (the schedule ends {value})'}: "
+                f"check BYMONTH, BYMONTHDAY, BYDAY, BYSETPOS, INTERVAL, COUNT and UNTIL (a rule "
+                f"such as BYMONTH=2;BYMONTHDAY=30 can never happen)"
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -218,14 +262,16 @@ class PickupSchedule:
         rules: one RRULE string or several (their union); an ``RRULE:`` prefix, case and spaces
             are normalised. ``FREQ`` is DAILY, WEEKLY, MONTHLY or YEARLY and ``BYHOUR`` is
             required; ``COUNT`` or ``UNTIL`` (a date, a local time, or a UTC time ending in
-            ``Z``) may end a rule.
+            ``Z``) may end a rule. As in RFC 5545, ``COUNT`` counts the rule's instants from
+            ``starts``, days off included (they are skipped afterwards).
         starts: the first day the schedule is in force.
         ends: the day it ends (exclusive), or ``None``.
 
     Raises:
-        ValidationError: a rule that is not an RRULE, names ``DTSTART``, ``RDATE`` or
-            ``EXDATE``, has a finer ``FREQ`` than DAILY or more than 96 times a day, or gives
-            no pickup at all within 366 days of ``starts``.
+        ValidationError: a rule that is not an RRULE, names ``DTSTART``, ``RDATE``,
+            ``EXDATE`` or a part RFC 5545 does not define (``BYEASTER``), has a finer ``FREQ``
+            than DAILY, more than 96 times a day, an ``INTERVAL`` or ``COUNT`` below 1, or
+            gives no pickup at all within 366 days of ``starts`` (each rule on its own).
 
     >>> from datetime import date
     >>> schedule = PickupSchedule.working_days(["10:00", "16:00"], starts=date(2018, 9, 1))
@@ -380,8 +426,16 @@ class PickupSchedule:
         parsed = rrulestr(rule.text, dtstart=dtstart)
         assert isinstance(parsed, rrule)  # one RRULE line, checked by _parse
         low, high = a.replace(year=a.year + shift), b.replace(year=b.year + shift)
-        for moment in parsed.xafter(low, inc=True):
-            if moment >= high:
+        moments = parsed.xafter(low, inc=True)
+        while True:
+            try:
+                moment = next(moments, None)
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+                raise ValidationError(
+                    f"pickup rule {rule.text!r} cannot be evaluated ({short(str(exc), 60)}): "
+                    f"e.g. 'FREQ=DAILY;BYHOUR=10,16;BYMINUTE=0'"
+                ) from None
+            if moment is None or moment >= high:
                 break
             real = moment.replace(year=moment.year - shift)
             if rule.until is not None and real > rule.until:

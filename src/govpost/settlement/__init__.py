@@ -49,7 +49,9 @@ bounded: any file gives a bill or a :class:`~govpost.errors.DeserializationError
 line and field, and files over :data:`MAX_BILL_BYTES` or :data:`MAX_BILL_ROWS` are refused.
 
 Settle, statements and reconciliation share one vocabulary of billable events
-(:class:`BillableKind`: a piece, a return leg, a credit, the lump sum): each statement line
+(:class:`BillableKind`: a piece, a return leg, a credit, the lump sum, a piece's agent fee —
+the per-piece cost difference of a government agent's agreement,
+:attr:`FeeAgreement.agent_fee <govpost.agreements.FeeAgreement.agent_fee>`): each statement line
 bills one (:attr:`LineKind.billable`), each row of the carrier's bill charges for one
 (:attr:`FeeType.billable`), and each :class:`ReconciliationItem` is one event of one waybill
 (its :attr:`~ReconciliationItem.entry`). Statements, reports and amounts in words are rendered

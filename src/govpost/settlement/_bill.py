@@ -41,6 +41,10 @@ class FeeType(enum.Enum):
     RETURN = "return"  #: 退回 (the return leg)
     CREDIT = "credit"  #: 冲销 / 退费 (a refund of an earlier charge)
     LUMP_SUM = "lump_sum"  #: 包干费 (no waybill)
+    #: 代办费 / 包装费: a piece's agent fee (negative when the carrier deducts it, 减收).
+    #:
+    #: .. versionadded:: 0.2.0
+    AGENT_FEE = "agent_fee"
 
     @property
     def billable(self) -> BillableKind:
@@ -61,6 +65,7 @@ _BILLABLE = {
     FeeType.RETURN: BillableKind.RETURN_LEG,
     FeeType.CREDIT: BillableKind.CREDIT,
     FeeType.LUMP_SUM: BillableKind.LUMP_SUM,
+    FeeType.AGENT_FEE: BillableKind.AGENT_FEE,
 }
 #: The fee type of each billable event's statement line, as the carrier bills it.
 _FEE_OF = {
@@ -68,6 +73,7 @@ _FEE_OF = {
     BillableKind.RETURN_LEG: FeeType.RETURN,
     BillableKind.CREDIT: FeeType.CREDIT,
     BillableKind.LUMP_SUM: FeeType.LUMP_SUM,
+    BillableKind.AGENT_FEE: FeeType.AGENT_FEE,
 }
 
 _FEE_TYPES: dict[str, FeeType] = {
@@ -78,6 +84,7 @@ _FEE_TYPES: dict[str, FeeType] = {
     **dict.fromkeys(("退回", "退件", "退回费"), FeeType.RETURN),
     **dict.fromkeys(("冲销", "退费", "冲正"), FeeType.CREDIT),
     **dict.fromkeys(("包干", "包干费"), FeeType.LUMP_SUM),
+    **dict.fromkeys(("代办费", "包装费", "代办包装费"), FeeType.AGENT_FEE),
 }
 
 #: The columns :meth:`CarrierBill.from_csv` looks for, field → accepted headers (first found).

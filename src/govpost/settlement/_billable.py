@@ -2,7 +2,8 @@
 
 Settle, statements and reconciliation speak one vocabulary of what is billed:
 
-- :class:`BillableKind` — the billable event: a piece, a return leg, a credit, the lump sum.
+- :class:`BillableKind` — the billable event: a piece, a return leg, a credit, the lump sum,
+  a piece's agent fee.
   Reconciliation matches the carrier's bill entry by entry in these terms, and a waybill is
   never billed twice for the same kind across periods.
 - :class:`LineKind` — the statement line of an event; a piece is refined into a per-piece
@@ -57,6 +58,11 @@ class BillableKind(enum.Enum):
     RETURN_LEG = "return_leg"  #: the return leg of a returned item (退回)
     CREDIT = "credit"  #: negates the charge of a piece exactly (冲销)
     LUMP_SUM = "lump_sum"  #: the lump sum (包干) payable for the period; no waybill
+    #: the agent fee (代办费) of a piece: the agreement's per-piece cost difference, deducted
+    #: or charged (:attr:`FeeAgreement.agent_fee <govpost.agreements.FeeAgreement.agent_fee>`).
+    #:
+    #: .. versionadded:: 0.2.0
+    AGENT_FEE = "agent_fee"
 
     @property
     def label(self) -> str:
@@ -69,6 +75,7 @@ _BILLABLE_LABELS = {
     BillableKind.RETURN_LEG: "退回",
     BillableKind.CREDIT: "冲销",
     BillableKind.LUMP_SUM: "包干",
+    BillableKind.AGENT_FEE: "代办费",
 }
 
 
@@ -84,6 +91,13 @@ class LineKind(enum.Enum):
     RETURN_LEG = "return_leg"  #: the return leg of a returned item (退回)
     CREDIT = "credit"  #: negates exactly the line named in ``refers_to``
     LUMP_SUM = "lump_sum"  #: the lump sum (包干) payable for the period
+    #: the agent fee (代办费) of the piece named in ``refers_to``, one per charged, covered or
+    #: overage line when the agreement carries an
+    #: :attr:`~govpost.agreements.FeeAgreement.agent_fee`: negative when deducted (减收),
+    #: positive when charged (加收).
+    #:
+    #: .. versionadded:: 0.2.0
+    AGENT_FEE = "agent_fee"
 
     @property
     def is_piece(self) -> bool:
@@ -114,6 +128,7 @@ _BILLABLE = {
     LineKind.RETURN_LEG: BillableKind.RETURN_LEG,
     LineKind.CREDIT: BillableKind.CREDIT,
     LineKind.LUMP_SUM: BillableKind.LUMP_SUM,
+    LineKind.AGENT_FEE: BillableKind.AGENT_FEE,
 }
 _KIND_LABELS = {
     LineKind.CHARGE: "计件",
@@ -122,9 +137,11 @@ _KIND_LABELS = {
     LineKind.RETURN_LEG: "退回",
     LineKind.CREDIT: "冲销",
     LineKind.LUMP_SUM: "包干",
+    LineKind.AGENT_FEE: "代办费",
 }
 
-#: Line kinds by their key in a kind column: the enum's order.
+#: Line kinds by their key in a kind column: the enum's order (new kinds are added last, so
+#: that the keys, which statement ids digest, never change).
 KINDS: tuple[LineKind, ...] = tuple(LineKind)
 KIND_KEYS = {kind: key for key, kind in enumerate(KINDS)}
 

@@ -6,7 +6,8 @@ prices them — a dictionary lookup per piece: a breakdown is computed once per 
 number of steps and surcharges, and the weights already seen of each rate and zone map
 straight to it — then sorts, merges duplicates, applies the lump sum (:mod:`._lumpsum`), and
 builds the statement's columns, subtotals and id on whole columns at C speed; no
-:class:`StatementLine` is built.
+:class:`StatementLine` is built. An agreement's agent fee (代办费) adds a line after each piece,
+built from the piece's own columns (:meth:`_Engine.with_agent_fee`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import json
 import operator
 import sys
 import weakref
@@ -21,7 +23,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from itertools import chain, compress, count, islice, repeat
+from itertools import accumulate, chain, compress, count, islice, repeat
 from typing import Any
 
 from govpost._fields import short
@@ -333,6 +335,29 @@ class _Engine:
             self.currency,
         )
 
+    def with_agent_fee(
+        self, order: list[int], overage: bytearray | None
+    ) -> tuple[list[int], bytearray | None, list[int]]:
+        """``order`` with each piece followed by its agent-fee line, the overage flags to
+        match, and the positions of the agent-fee lines.
+
+        The rule: one agent-fee line per piece of the period — charged (计件), covered by the
+        lump sum or over its quota —, none for a return leg, a credit or the lump-sum line
+        (the center packed the piece once, whatever became of it). The fee line is the
+        piece's event once more (its waybill, order id, group, destination and day), so every
+        column is built as for the other lines; :meth:`statement` then gives it its kind and
+        amount, and no weight or breakdown. Its ``refers_to``, the piece's line id, is not
+        kept: the lines derive it from the line before (see :class:`StatementLines`).
+        """
+        returns = self.events.returns
+        times = [1 if index in returns else 2 for index in order] if returns else [2] * len(order)
+        expanded = list(chain.from_iterable(map(repeat, order, times)))
+        ends = accumulate(times)
+        fee_at = [end - 1 for end, lines in zip(ends, times, strict=True) if lines == 2]
+        if overage is not None:
+            overage = bytearray(chain.from_iterable(map(repeat, overage, times)))
+        return expanded, overage, fee_at
+
     def statement(
         self,
         order: list[int],
@@ -343,8 +368,13 @@ class _Engine:
         """The statement of the lines kept, in ``order``: its columns, subtotals and id."""
         ev = self.events
         agreement, period, currency = self.agreement, self.period, self.currency
+        fee_at: list[int] = []  # positions of agent-fee lines
+        fee = agreement.agent_fee
+        fee_fen = 0 if fee is None else fee.amount_per_piece.fen
+        if fee is not None and order:
+            order, overage, fee_at = self.with_agent_fee(order, overage)
         n = len(order)
-        refers: dict[int, str] = {}
+        refers: dict[int, str | None] = {}
         returned: list[int] = []  # positions of return legs and credits
         credits: list[int] = []
         if ev.returns:
@@ -381,13 +411,22 @@ class _Engine:
                 kinds[position] = KIND_KEYS[ev.returns[order[position]]]
         breakdown_keys = int_column(keys, 0, len(fen_of))
         ev.breakdowns = _EMPTY
+        if fee_at:  # an agent-fee line: its piece's group, destination and day; no weight priced
+            agent_fee = KIND_KEYS[LineKind.AGENT_FEE]
+            for position in fee_at:  # refers_to: the piece right before, derived when read
+                kinds[position] = agent_fee
+                breakdown_keys[position] = 0
         payable = 0 if lump is None else lump.payable.fen
         top = max(max(fen_of), payable)
         fen = int_column(
-            map(fen_of.__getitem__, breakdown_keys), min(-top if credits else 0, payable), top
+            map(fen_of.__getitem__, breakdown_keys),
+            min(-top if credits else 0, payable, fee_fen),
+            max(top, fee_fen),
         )
         for position in credits:
             fen[position] = -fen[position]
+        for position in fee_at:
+            fen[position] = fee_fen
         groups = int_column(column(ev.groups), 0, ev.ngroups)
         ev.groups = _EMPTY
         codes = sorted(ev.destination_codes)
@@ -399,6 +438,8 @@ class _Engine:
         weights = int_column(weighed, 0, max(weighed, default=0))
         del weighed
         ev.weights = _EMPTY
+        for position in fee_at:
+            weights[position] = 0
         days = int_column(column(ev.days), 0, len(ev.offsets))
         ev.days = _EMPTY
         del column, order
@@ -416,6 +457,10 @@ class _Engine:
             by_group[groups[position]][0] -= 1
         for position in credits:  # their amounts are negative
             by_group[groups[position]][1] -= 2 * fen_of[breakdown_keys[position]]
+        if fee_at:  # agent-fee lines are not pieces; each adds the fee to its piece's group
+            for group, times in Counter(map(groups.__getitem__, fee_at)).items():
+                by_group[group][0] -= times
+                by_group[group][1] += fee_fen * times
         pieces = sum(entry[0] for entry in by_group.values())
         total = sum(entry[1] for entry in by_group.values()) + payable
         table = _group_table(self.agreement.centers)
@@ -588,6 +633,14 @@ def settle(
     inside the lump sum); unused quota is kept by the carrier, refunded pro rata, or carried
     forward, as the agreement says. Returns are inside the lump sum.
 
+    Agent fee (代办费): when the agreement carries one
+    (:attr:`~govpost.agreements.FeeAgreement.agent_fee`), each piece of the period — charged,
+    covered by the lump sum, or over its quota — is followed by one
+    :attr:`LineKind.AGENT_FEE` line of :attr:`~govpost.agreements.AgentFee.amount_per_piece`
+    (negative when deducted, 减收; positive when charged, 加收) whose ``refers_to`` is the
+    piece's line id; return legs, credits and the lump-sum line have none. The fee lines count
+    in the total and the subtotals (not in the pieces), and in the budget.
+
     Args:
         agreement: the fee agreement.
         shipments: the shipments (or rows) to consider, in any order; any iterable.
@@ -610,7 +663,8 @@ def settle(
 
     .. versionchanged:: 0.2.0
        Reads :class:`SettlementRow` rows; the pieces beyond a lump sum's quota are the latest
-       by instant (they were the latest by date); statement ids are digests of the columns.
+       by instant (they were the latest by date); statement ids are digests of the columns;
+       applies the agreement's agent fee.
     """
     if not isinstance(agreement, FeeAgreement):
         raise SettlementError(f"agreement must be a FeeAgreement, got {type(agreement).__name__}")
@@ -726,12 +780,22 @@ _FINGERPRINTS: weakref.WeakKeyDictionary[FeeAgreement, bytes] = weakref.WeakKeyD
 
 def _agreement_fingerprint(agreement: FeeAgreement) -> bytes:
     """A digest of the agreement's wire form, computed once per agreement (an agreement is
-    immutable; equal agreements share it)."""
+    immutable; equal agreements share it).
+
+    Terms added to the agreement after statement ids were first issued are digested only when
+    set — an agreement without an agent fee is digested without the ``agent_fee`` key — so
+    that its statements keep the ids they had.
+    """
     found = _FINGERPRINTS.get(agreement)
     if found is None:
-        from govpost.serialization import to_json
+        from govpost.serialization import to_primitive
 
-        found = _FINGERPRINTS[agreement] = hashlib.sha256(to_json(agreement).encode()).digest()
+        data = to_primitive(agreement)
+        if data.get("agent_fee") is None:
+            del data["agent_fee"]
+        # Written as to_json writes it.
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        found = _FINGERPRINTS[agreement] = hashlib.sha256(text.encode()).digest()
     return found
 
 

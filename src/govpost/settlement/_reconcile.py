@@ -74,7 +74,7 @@ _LABELS = {
 
 @attrs.frozen(kw_only=True)
 class ReconciliationItem:
-    """One waybill entry (charge, return, credit or lump sum) as both sides see it.
+    """One waybill entry (charge, return, credit, lump sum or agent fee) as both sides see it.
 
     Attributes:
         kind: its class.
@@ -189,7 +189,8 @@ def reconcile(statement: SettlementStatement, bill: CarrierBill) -> Reconciliati
     """Check the carrier's bill against our statement (对账).
 
     Both sides are grouped by waybill and entry (a piece's charge with its surcharges, a
-    return leg, a credit, the lump sum). A bill row repeating the (waybill, fee type) of an
+    return leg, a credit, the lump sum, a piece's agent fee — a bill row of fee type
+    :attr:`FeeType.AGENT_FEE <govpost.settlement.FeeType.AGENT_FEE>`, 代办费 or 包装费). A bill row repeating the (waybill, fee type) of an
     earlier row is a duplicate; every other entry is matched, missing on one side, or
     classed by the first thing that differs: period, weight, zone/tariff, surcharges, amount.
     The classes partition both sides, and the signed differences add up to

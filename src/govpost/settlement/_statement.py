@@ -56,7 +56,11 @@ def _mode(value: SettlementMode | str) -> SettlementMode:
     return coerce_enum(SettlementMode, value, "settlement mode")
 
 
-def _explain(breakdown: FeeBreakdown | None, weight_g: int, refers_to: str | None) -> str:
+def _explain(
+    breakdown: FeeBreakdown | None, weight_g: int, refers_to: str | None, kind: LineKind
+) -> str:
+    if kind is LineKind.AGENT_FEE:
+        return f"代办费 agent fee of {refers_to}"
     if breakdown is None:
         return ""
     text = breakdown.explain(weight_g)
@@ -76,12 +80,15 @@ class StatementLine:
         business_line: its line of cooperation.
         zone: the zone priced.
         destination: the GB/T 2260 code of the destination.
-        weight_g: the weight priced, in grams (0 for the lump-sum line).
-        day: the business date of the event billed: pickup, or the return for return legs and
-            credits, or the first day in force for the lump sum.
-        amount: the amount, rounded once; negative only for credits.
-        breakdown: how the amount was computed (``None`` for covered and lump-sum lines).
-        refers_to: for a credit, the :attr:`line_id` of the line it negates.
+        weight_g: the weight priced, in grams (0 for the lump-sum and agent-fee lines).
+        day: the business date of the event billed: pickup (an agent fee's is its piece's),
+            or the return for return legs and credits, or the first day in force for the
+            lump sum.
+        amount: the amount, rounded once; negative only for credits and deducted agent fees.
+        breakdown: how the amount was computed (``None`` for covered, lump-sum and agent-fee
+            lines).
+        refers_to: for a credit, the :attr:`line_id` of the line it negates; for an agent
+            fee, the line of its piece.
 
     .. versionadded:: 0.1.0
 
@@ -109,7 +116,7 @@ class StatementLine:
 
     def explain(self) -> str:
         """How the amount was computed, in one line (empty for covered and lump-sum lines)."""
-        return _explain(self.breakdown, self.weight_g, self.refers_to)
+        return _explain(self.breakdown, self.weight_g, self.refers_to, self.kind)
 
     def surcharge(self, kind: SurchargeKind) -> Money:
         """The surcharge of one kind included in this line (negated on a credit)."""
@@ -148,7 +155,9 @@ class StatementLines(Sequence[StatementLine]):
     destinations and fee breakdowns, and the waybills as one string. Reading a line (by index,
     slice or iteration) builds its :class:`StatementLine`; nothing is kept, so iterating twice
     builds the lines twice. Two sequences are equal when their lines are, and a sequence equals
-    a tuple or list of the same lines.
+    a tuple or list of the same lines. An agent-fee line refers to the piece line right before
+    it, as ``settle`` lays them out: that ``refers_to`` is derived (:func:`line_id` of the line
+    before), not kept.
 
     >>> lines = StatementLines([StatementLine(
     ...     waybill="GP-1", shipment_id="GP-1", kind=LineKind.CHARGE, center="GZ-520100",
@@ -197,7 +206,7 @@ class StatementLines(Sequence[StatementLine]):
     _fen: array[int]
     _breakdowns: tuple[FeeBreakdown | None, ...]
     _breakdown_keys: array[int]
-    _refers: dict[int, str]
+    _refers: dict[int, str | None]
     _cache: dict[str, Any]
 
     def __init__(self, lines: Iterable[StatementLine] = ()) -> None:
@@ -259,9 +268,7 @@ class StatementLines(Sequence[StatementLine]):
             breakdown_keys=int_column(
                 [breakdowns.setdefault(line.breakdown, len(breakdowns)) for line in items]
             ),
-            refers={
-                i: line.refers_to for i, line in enumerate(items) if line.refers_to is not None
-            },
+            refers=_kept_refers(items),
         )
 
     @classmethod
@@ -288,7 +295,7 @@ class StatementLines(Sequence[StatementLine]):
         fen: array[int],
         breakdowns: Iterable[FeeBreakdown | None],
         breakdown_keys: array[int],
-        refers: dict[int, str],
+        refers: dict[int, str | None],
     ) -> None:
         n = len(waybills)
         columns = (ids, kinds, group_keys, destination_keys, weights, days, fen, breakdown_keys)
@@ -409,8 +416,17 @@ class StatementLines(Sequence[StatementLine]):
             day=self._date(self._days[index]),
             amount=self._money(self._fen[index]),
             breakdown=self._breakdowns[self._breakdown_keys[index]],
-            refers_to=self._refers.get(index),
+            refers_to=self._refers_to(index),
         )
+
+    def _refers_to(self, index: int) -> str | None:
+        """The ``refers_to`` of a line: kept, or for an agent-fee line, the line before it."""
+        refers = self._refers
+        if index in refers:
+            return refers[index]
+        if index and self._kinds[index] == _AGENT_FEE:
+            return self._line_id(index - 1)
+        return None
 
     def _kinds_of(self) -> Iterator[LineKind]:
         return map(KINDS.__getitem__, self._kinds)
@@ -450,7 +466,12 @@ class StatementLines(Sequence[StatementLine]):
     ]:
         """``(waybill, kind, (center, business line, zone), destination, weight, day, fen,
         breakdown, refers_to)`` of every line, in order, without building lines."""
-        refers = self._refers
+        n = len(self)
+        refers: Iterable[str | None]
+        if _AGENT_FEE in self._kinds:
+            refers = map(self._refers_to, range(n))
+        else:
+            refers = map(self._refers.get, range(n)) if self._refers else repeat(None, n)
         return zip(
             self._waybill_values(),
             self._kinds_of(),
@@ -460,9 +481,28 @@ class StatementLines(Sequence[StatementLine]):
             map(self._date, self._days),
             self._fen,
             map(self._breakdowns.__getitem__, self._breakdown_keys),
-            map(refers.get, range(len(self))) if refers else repeat(None, len(self)),
+            refers,
             strict=True,
         )
+
+
+_AGENT_FEE = KIND_KEYS[LineKind.AGENT_FEE]
+
+
+def _kept_refers(items: Sequence[StatementLine]) -> dict[int, str | None]:
+    """The ``refers_to`` a column keeps: every line's that is not ``None``, but not an
+    agent-fee line's that names the line before it (derived when read), and an agent-fee
+    line's ``None`` where the line before would be derived instead."""
+    kept: dict[int, str | None] = {}
+    for index, line in enumerate(items):
+        if line.kind is LineKind.AGENT_FEE:
+            before = items[index - 1] if index else None
+            derived = None if before is None else line_id(before.waybill, before.kind)
+            if line.refers_to != derived:
+                kept[index] = line.refers_to
+        elif line.refers_to is not None:
+            kept[index] = line.refers_to
+    return kept
 
 
 def _fen(line: StatementLine, index: int) -> int:

@@ -98,7 +98,7 @@ def statement_csv(statement: SettlementStatement) -> str:
                 _fen_text(fen),
                 currency,
                 refers or "",
-                _explain(breakdown, weight, refers),
+                _explain(breakdown, weight, refers, kind),
             ]
         )
     return out.getvalue()
@@ -208,6 +208,14 @@ def statement_table(statement: SettlementStatement, *, max_lines: int | None = N
         parts.append(
             f"预算 Budget {b.annual.to_str()}: settled before {b.settled_before.to_str()}, "
             f"cumulative {b.cumulative.to_str()}, remaining {b.remaining.to_str()} ({status})"
+        )
+    fees = statement._columns._indices(LineKind.AGENT_FEE)
+    fee_fen = [statement._columns._fen[index] for index in fees]
+    if fee_fen:  # printed only when the agreement carries an agent fee
+        fee_total = Money.from_fen(sum(fee_fen), statement.currency)
+        parts.append(
+            f"代办费 Agent fee: {fee_total.to_str()} on {len(fee_fen)} pieces "
+            f"({'减收 deducted' if fee_total.amount < 0 else '加收 charged'}), in the total"
         )
     excluded = statement.excluded
     parts.append(

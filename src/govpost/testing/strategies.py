@@ -54,6 +54,8 @@ except ImportError as exc:  # pragma: no cover - the message is the feature
     ) from exc
 
 from govpost.agreements import (
+    AgentFee,
+    AgentFeeKind,
     Budget,
     Coverage,
     FeeAgreement,
@@ -106,9 +108,7 @@ from govpost.modes import (
     Acknowledgement,
     AgencyService,
     AgencyTransaction,
-    AgentFee,
     AgentFeeAdjustment,
-    AgentFeeKind,
     AgentFeeLine,
     CloseOutLine,
     CloseOutSubtotal,
@@ -662,9 +662,13 @@ def per_piece_agreements(
     valid_from: date = date(2018, 1, 1),
     return_policy: ReturnPolicy | None = None,
     budget: Budget | None = None,
+    agent_fee: bool | None = None,
 ) -> FeeAgreement:
     """Per-piece agreements over :data:`SETTLEMENT_CENTERS` from ``valid_from``, covering some
-    lines and directions; ``return_policy`` and ``budget`` fix those terms."""
+    lines and directions; ``return_policy`` and ``budget`` fix those terms, ``agent_fee``
+    whether the agreement carries an :class:`~govpost.agreements.AgentFee` (``None``:
+    sometimes).
+    """
     covers = draw(st.sets(st.sampled_from(Coverage.all()), min_size=1))
     return FeeAgreement(
         id="GZ-EMS-TEST",
@@ -676,13 +680,18 @@ def per_piece_agreements(
         valid_from=valid_from,
         budget=budget,
         return_policy=return_policy or draw(st.sampled_from(ReturnPolicy)),
+        agent_fee=draw(_maybe_agent_fee(agent_fee)),
     )
 
 
 @st.composite
-def lump_sum_agreements(draw: st.DrawFn, *, budget: Budget | None = None) -> FeeAgreement:
+def lump_sum_agreements(
+    draw: st.DrawFn, *, budget: Budget | None = None, agent_fee: bool | None = None
+) -> FeeAgreement:
     """Lump-sum agreements over :data:`SETTLEMENT_CENTERS`: any amount, a quota or none, a flat
-    or weight overage, any underuse policy, starting on or during June 2018."""
+    or weight overage, any underuse policy, starting on or during June 2018; ``agent_fee``
+    says whether they carry an :class:`~govpost.agreements.AgentFee` (``None``: sometimes).
+    """
     quota = draw(st.none() | st.integers(1, 20))
     underuse = Underuse.KEEP if quota is None else draw(st.sampled_from(Underuse))
     overage = None if quota is None else draw(st.none() | tariffs())
@@ -700,7 +709,15 @@ def lump_sum_agreements(draw: st.DrawFn, *, budget: Budget | None = None) -> Fee
         ),
         valid_from=draw(st.sampled_from([date(2018, 1, 1), date(2018, 6, 10), date(2018, 6, 30)])),
         budget=budget,
+        agent_fee=draw(_maybe_agent_fee(agent_fee)),
     )
+
+
+def _maybe_agent_fee(carried: bool | None) -> st.SearchStrategy[AgentFee | None]:
+    """An agent fee (``True``), none (``False``), or either (``None``)."""
+    if carried is None:
+        return st.none() | agent_fees()
+    return agent_fees() if carried else st.none()
 
 
 def lump_sums() -> st.SearchStrategy[LumpSum]:
@@ -714,7 +731,8 @@ def lump_sums() -> st.SearchStrategy[LumpSum]:
 
 
 def fee_agreements() -> st.SearchStrategy[FeeAgreement]:
-    """Agreements of either settlement mode over :data:`SETTLEMENT_CENTERS`."""
+    """Agreements of either settlement mode over :data:`SETTLEMENT_CENTERS`, sometimes with an
+    agent fee."""
     return st.one_of(per_piece_agreements(), lump_sum_agreements())
 
 
@@ -835,7 +853,7 @@ def _parts(statements: st.SearchStrategy[T], part: Callable[[T], Any]) -> st.Sea
 
 
 def statement_lines() -> st.SearchStrategy[StatementLine]:
-    """Lines of :func:`settlement_statements` (charges, returns and credits)."""
+    """Lines of :func:`settlement_statements` (charges, returns, credits and agent fees)."""
     return _parts(settlement_statements(), lambda s: tuple(s.lines))
 
 
@@ -1120,8 +1138,10 @@ def application_events(
 def applications(
     draw: st.DrawFn, *, catalogue: ServiceCatalogue | None = None, events: bool = True
 ) -> Application:
-    """Applications of :data:`APPLICATION_CENTER` accepted in 2018–2025, with up to 8 events
-    applied (illegal ones kept as anomalies) unless ``events=False``; the service is one of
+    """Applications of :data:`APPLICATION_CENTER` accepted in 2018–2025, unless
+    ``events=False`` with events applied: a legal walk through the transition table (up to 8
+    events, so that every status is reached) and up to 4 events of any kind (illegal ones
+    kept as anomalies); the service is one of
     ``catalogue`` when given (so that shipments and promises can be derived), else a made-up
     code."""
     if catalogue is not None:
@@ -1149,7 +1169,65 @@ def applications(
     )
     if not events:
         return application
-    return application.apply(*draw(st.lists(application_events(accepted), max_size=8)))
+    walk = draw(_lifecycle_events(application, mail_allowed=mail_allowed))
+    noise = draw(st.lists(application_events(accepted), max_size=4))
+    return application.apply(*walk, *noise)
+
+
+@st.composite
+def _lifecycle_events(
+    draw: st.DrawFn, application: Application, *, mail_allowed: bool = True
+) -> list[ApplicationEvent]:
+    """A legal walk through the transition table from acceptance, stopping anywhere: each
+    event a move the table allows from where the walk stands (a delivery change while the
+    choice is open, a dispatch repeated), at non-decreasing times, so that events of one
+    instant meet the precedence rule; a change to ``MAIL`` only when ``mail_allowed`` and the
+    applicant gave an address. Applied alone, it leaves no anomaly."""
+    from govpost.applications import ApplicationStatus as S
+
+    kinds = ApplicationEventKind
+    status, delivery, when = S.ACCEPTED, application.delivery, application.accepted_at
+    walk: list[ApplicationEvent] = []
+    while len(walk) < 8:
+        moves: list[ApplicationEventKind | None] = [None]  # None: the walk stops here
+        if status in (S.ACCEPTED, S.APPROVED):
+            address = application.applicant.address is not None
+            to_mail = delivery is DeliveryChoice.COLLECT and mail_allowed and address
+            if to_mail or delivery is DeliveryChoice.MAIL:
+                moves.append(kinds.DELIVERY_CHANGED)
+        if status is S.ACCEPTED:
+            moves += [kinds.APPROVED, kinds.REJECTED, kinds.WITHDRAWN]
+        elif status is S.APPROVED:
+            mail = delivery is DeliveryChoice.MAIL
+            moves.append(kinds.RESULT_DISPATCHED if mail else kinds.RESULT_COLLECTED)
+        elif status is S.RESULT_DISPATCHED:
+            moves += [kinds.RESULT_DISPATCHED, kinds.RESULT_DELIVERED, kinds.RESULT_COLLECTED]
+        elif status is not S.CLOSED:
+            moves.append(kinds.CLOSED)
+        kind = draw(st.sampled_from(moves))
+        if kind is None:
+            break
+        when += timedelta(minutes=draw(st.sampled_from([0, 1, 90, 60 * 24, 60 * 24 * 9])))
+        choice = None
+        if kind is kinds.DELIVERY_CHANGED:
+            choice = delivery = (
+                DeliveryChoice.COLLECT if delivery is DeliveryChoice.MAIL else DeliveryChoice.MAIL
+            )
+        else:
+            status = S(kind.value)
+        tracking = None
+        if kind in (kinds.RESULT_DISPATCHED, kinds.RESULT_DELIVERED) and draw(st.booleans()):
+            tracking = draw(tracking_numbers(domestic=False))
+        walk.append(
+            ApplicationEvent(
+                event_id=f"w{len(walk)}",
+                kind=kind,
+                occurred_at=when,
+                delivery=choice,
+                tracking_number=tracking,
+            )
+        )
+    return walk
 
 
 def application_anomalies() -> st.SearchStrategy[ApplicationAnomaly]:
@@ -1438,7 +1516,8 @@ def close_out_subtotals() -> st.SearchStrategy[CloseOutSubtotal]:
 
 
 def agent_fees() -> st.SearchStrategy[AgentFee]:
-    """Agent fees of 0.01–5.00 per piece, deductions or charges."""
+    """Agent fees of 0.01–5.00 per piece, deductions or charges (a term of
+    :func:`fee_agreements`, sometimes)."""
     return st.builds(
         AgentFee,
         per_piece=st.integers(1, 500).map(Money.from_fen),
@@ -1448,9 +1527,15 @@ def agent_fees() -> st.SearchStrategy[AgentFee]:
     )
 
 
-def agent_fee_adjustments() -> st.SearchStrategy[AgentFeeAdjustment]:
-    """:func:`agent_fees` applied to :func:`settlement_statements`."""
-    return st.builds(apply_agent_fee, settlement_statements(), agent_fees())
+@st.composite
+def agent_fee_adjustments(draw: st.DrawFn) -> AgentFeeAdjustment:
+    """The agent fees of statements of June 2018 (as :func:`settlement_statements`): read from
+    the statement when its agreement carries the fee, computed beside it (:func:`agent_fees`)
+    when it does not."""
+    agreement = draw(fee_agreements())
+    batch = draw(shipment_batches(start=date(2018, 6, 1), days=30, max_size=8))
+    statement = settle(agreement, batch, _JUNE_2018)
+    return apply_agent_fee(statement, agreement.agent_fee or draw(agent_fees()))
 
 
 def agent_fee_lines() -> st.SearchStrategy[AgentFeeLine]:
