@@ -679,3 +679,12 @@ def test_scrubbing_twice_masks_what_scrubbing_once_did() -> None:
     assert scrub(once) == once
     assert scrub("**139 8521 2345**") == "**139****2345**"
     assert scrub("**520102199003071236**") == "**520102********1236**"
+
+
+def test_a_masked_numbers_tail_starts_no_new_number() -> None:
+    """Regression (found by test_scrub_is_idempotent): after one scrub, the kept tail of a
+    15-digit ID ("…130") and a date after it ("2024-06-03") read as a mobile the second time."""
+    once = scrub("110105990101130 2024-06-03")
+    assert once == "110105******130 2024-06-03"
+    assert scrub(once) == once
+    assert scrub("**13985212345**") == "**139****2345**"  # bold: still masked

@@ -148,6 +148,119 @@ def test_errors_about_personal_fields_do_not_show_the_value(document: str, path:
         assert secret not in message
 
 
+_EVENT = {
+    "event_id": "E-1",
+    "tracking_number": "RR473124829GB",
+    "status": "picked_up",
+    "occurred_at": "2018-06-01T10:30:00+08:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "cls", "path", "says"),
+    [
+        # top level
+        (
+            None,
+            "张三 13800138000",
+            Shipment,
+            "$",
+            "expected a JSON object (Shipment), got a string",
+        ),
+        (None, [1], Shipment, "$", "expected a JSON object (Shipment), got an array"),
+        (None, 3, ServiceCenter, "$", "expected a JSON object (ServiceCenter), got a number"),
+        (None, None, Recipient, "$", "expected a JSON object (Recipient), got null"),
+        (None, "abc", Recipient | None, "$", "expected a JSON object (Recipient), got a string"),
+        (
+            None,
+            "abc",
+            Money,
+            "$",
+            'money must be an object like {"amount": "12.50", "currency": "CNY"}, got a JSON '
+            "string",
+        ),
+        # a nested model, optional
+        (
+            "recipient",
+            "abc",
+            Shipment,
+            "$.recipient",
+            "expected a JSON object (Recipient), got a string",
+        ),
+        (
+            "recipient",
+            ["张三"],
+            Shipment,
+            "$.recipient",
+            "expected a JSON object (Recipient), got an array",
+        ),
+        (
+            "recipient",
+            True,
+            Shipment,
+            "$.recipient",
+            "expected a JSON object (Recipient), got a boolean",
+        ),
+        (
+            "declared_value",
+            "12.50",
+            Shipment,
+            "$.declared_value",
+            'money must be an object like {"amount": "12.50", "currency": "CNY"}, got a JSON '
+            "string",
+        ),
+        # a model inside a tuple
+        (
+            "events",
+            ["abc"],
+            Shipment,
+            "$.events[0]",
+            "expected a JSON object (TrackingEvent), got a string",
+        ),
+        (
+            "events",
+            [_EVENT, 5],
+            Shipment,
+            "$.events[1]",
+            "expected a JSON object (TrackingEvent), got a number",
+        ),
+    ],
+)
+def test_a_model_given_another_json_type_names_the_path_and_the_shape(
+    shipment_json: dict[str, Any], field: str | None, value: object, cls: Any, path: str, says: str
+) -> None:
+    """Regression: a string or list where an object belongs gave cattrs' "unknown error
+    ('str' object has no attribute 'keys')", at the root instead of at the bad field."""
+    document = value if field is None else {**shipment_json, field: value}
+    name = getattr(cls, "__name__", repr(cls))
+    with pytest.raises(DeserializationError) as info:
+        from_json(json.dumps(document, ensure_ascii=False), cls)
+    assert str(info.value) == f"cannot read {name}: {says} @ {path}"
+
+
+@pytest.mark.parametrize(
+    ("document", "cls", "message"),
+    [
+        (
+            '["abc"]',
+            list[Shipment],
+            "cannot read list: expected a JSON object (Shipment), got a string @ $[0]",
+        ),
+        (
+            '{"GP-1": [1]}',
+            dict[str, Recipient],
+            "cannot read dict: expected a JSON object (Recipient), got an array @ $['GP-1']",
+        ),
+    ],
+)
+def test_a_model_in_a_container_given_another_json_type(
+    document: str, cls: Any, message: str
+) -> None:
+    with pytest.raises(DeserializationError) as info:
+        from_json(document, cls)
+    assert str(info.value) == message
+
+
 def test_errors_about_huge_junk_stay_short() -> None:
     with pytest.raises(DeserializationError) as info:
         from_json(json.dumps({"amount": ["x" * 100_000], "currency": "CNY"}), Money)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -185,8 +185,41 @@ def _structure_tracking(value: object, _: type) -> TrackingNumber:
 
 def _json_type(value: object) -> str:
     """The JSON name of a parsed value's type, for messages that must not show the value."""
-    names = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+    names = {
+        bool: "boolean",
+        int: "number",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }
     return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _a_json_type(value: object) -> str:
+    """:func:`_json_type` with its article: ``"a string"``, ``"an array"``, ``"null"``."""
+    name = _json_type(value)
+    if name == "null":
+        return name
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def _objects_only(cls: type, hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``hook``, the structure hook of model ``cls``, refusing anything but a JSON object.
+
+    cattrs' generated hooks read any value as a mapping: a string or an array fails inside
+    them with "unknown error ('str' object has no attribute 'keys')" at the root, not at the
+    field. Refused here, the message says what was expected and cattrs names the path.
+    """
+    name = getattr(cls, "__name__", repr(cls))
+
+    def structure(value: Any, type_: Any) -> Any:
+        if type(value) is not dict and not isinstance(value, Mapping):
+            # The value is not shown: a string here may be a name or a mobile (personal data).
+            raise ValidationError(f"expected a JSON object ({name}), got {_a_json_type(value)}")
+        return hook(value, type_)
+
+    return structure
 
 
 def _structure_int(value: object, _: type) -> int:
@@ -378,8 +411,8 @@ def _direct(conv: cattrs.Converter, cls: type) -> Callable[[Any, type], Any]:
     """The structure hook of attrs class ``cls``: the direct path, if every field has one."""
     from cattrs.gen import make_dict_structure_fn
 
-    slow: Callable[[Any, type], Any] = make_dict_structure_fn(
-        cls, conv, _cattrs_forbid_extra_keys=True
+    slow: Callable[[Any, type], Any] = _objects_only(
+        cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True)
     )
     fields = [f for f in attrs.fields(attrs.resolve_types(cls)) if f.init]
     plan: list[tuple[str, bool, _Reader]] = []
@@ -459,6 +492,10 @@ def build() -> cattrs.Converter:
     )
     conv.register_structure_hook_func(_is_literal, _structure_literal)
     conv.register_unstructure_hook_func(_is_frozenset, _sorted_values)
+    # Every model reads a JSON object, and says so when given another JSON type.
+    conv.register_structure_hook_factory(
+        attrs.has, lambda cls: _objects_only(cls, conv.gen_structure_attrs_fromdict(cls))
+    )
     # The models read in bulk (shipments and their events) opt into the direct path.
     conv.register_structure_hook_factory(_is_direct, lambda cls: _direct(conv, cls))
     return conv

@@ -26,6 +26,18 @@ E = TypeVar("E", bound=enum.Enum)
 MAX_WEIGHT_G = 1_000_000
 
 #: How ``repr`` writes the whitespace people put between the groups of a number.
+#: The one pattern of codes: a center, an agreement, a department — 1–64 ASCII letters, digits,
+#: ``-``, ``_`` or ``.``, starting with a letter or digit.
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+#: An id that is also a key at the carrier (a shipment or order id, a service code): a
+#: :data:`CODE` that may also hold ``:``.
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
+
+#: A carrier's event id: 1–128 characters, none of them whitespace, a control or a lone
+#: surrogate.
+EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
+
 _ESCAPED_SPACE = re.compile(
     r"\\(?:[tnrfv]|x(?:0b|0c|1[c-f]|85|a0)|u(?:1680|200[0-9a]|202[89f]|205f|3000))"
 )

@@ -37,13 +37,13 @@ their names (``from govpost.agreements import WeightTariff`` keeps working), and
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
 import attrs
 
+from govpost._fields import CODE as _CODE
 from govpost._fields import coerce_enum, short, text
 from govpost.centers import BusinessLine
 from govpost.errors import CurrencyMismatchError, ValidationError
@@ -404,7 +404,6 @@ class AgentFee:
 # --- agreements ----------------------------------------------------------------------------------
 
 # Agreement ids and center codes: what a statement id and a file name can hold.
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 def _agreement_id(instance: object, attribute: object, value: str) -> None:

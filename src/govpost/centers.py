@@ -23,11 +23,11 @@ A center that does not (yet) cooperate has ``mode=None`` and no postal channels 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 
 import attrs
 
+from govpost._fields import CODE as _CENTER_CODE
 from govpost._fields import coerce_enum, coerce_enum_set, division, short
 from govpost._limits import check_utf8
 from govpost.errors import ValidationError
@@ -93,9 +93,6 @@ class Channel(enum.Enum):
 
     ONLINE = "online"  #: 网上办事大厅
     WINDOW = "window"  #: the postal window in the hall
-
-
-_CENTER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 def center_code(value: ServiceCenter | str) -> str:

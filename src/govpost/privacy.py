@@ -53,6 +53,8 @@ _SEPARATOR = r"[\s\-.\u2010-\u2015\u2212\uff0d\uff0e]"
 _RUN = re.compile(rf"\d+(?:{_SEPARATOR}{{1,3}}\d+)*[XxＸｘ]?")
 _GROUP = re.compile(r"\d+")
 _GLUED_TO_MASK = re.compile(r"\*+\d")
+#: The head of a mask just before a run: a digit and the 4 to 8 stars of a masked number.
+_MASK_BEFORE = re.compile(r"\d\*{4,8}\Z")
 _MOBILE_SECOND = frozenset("3456789")
 
 #: Known values shorter than this are ignored: masking every "张" in a text garbles it.
@@ -97,9 +99,14 @@ def _mask_run(match: re.Match[str]) -> str:
     # its last group is a number's head, not the end of an ID, so that scrubbing twice masks
     # what scrubbing once did (a mobile may still end there: "**139 8521 2345**" is masked).
     glued = _GLUED_TO_MASK.match(match.string, match.end()) is not None
+    # A run just after a mask ("110105******130 2024-06-03" after one scrub) begins with the
+    # masked number's tail, which starts no number of its own: else the tail and the digits
+    # after it could pass for a mobile the second time. ("**139…**", bold, has no digit before
+    # its stars: that number is still masked.)
+    tail = _MASK_BEFORE.search(match.string, max(0, match.start() - 9), match.start())
     pieces: list[str] = []
     done = 0
-    i = 0
+    i = 0 if tail is None else 1
     while i < len(groups):
         found = _number_at(groups, i, check, glued)
         if found is None:

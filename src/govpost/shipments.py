@@ -33,7 +33,6 @@ from __future__ import annotations
 import bisect
 import enum
 import itertools
-import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -42,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from govpost._fields import EVENT_ID as _EVENT_ID
+from govpost._fields import ID as _ID
 from govpost._fields import MAX_WEIGHT_G as _MAX_WEIGHT_G
 from govpost._fields import aware, check_weight, coerce_enum, division, short, text
 from govpost.centers import BusinessLine, ServiceCenter, center_code
@@ -177,9 +178,6 @@ class Recipient:
         mobile = None if self.mobile is None else mask_mobile(self.mobile)
         address = None if self.address is None else mask_address(self.address)
         return f"Recipient(name={mask_name(self.name)!r}, mobile={mobile!r}, address={address!r})"
-
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
 def _shipment_id(instance: object, attribute: object, value: str) -> None:
@@ -367,7 +365,6 @@ _BEFORE_PICKUP = frozenset({S.CREATED, S.AWAITING_PICKUP, S.CANCELLED})
 REVOKE_PREVIOUS = "previous"
 
 # No lone surrogate either: such an id could never be sent nor stored.
-_EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
 
 
 def _event_id(instance: object, attribute: object, value: str) -> None:

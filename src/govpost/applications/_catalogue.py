@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Self
 
 import attrs
 
+from govpost._fields import ID as _CODE
 from govpost._fields import coerce_enum, short, text
 from govpost.centers import BusinessLine
 from govpost.errors import DeserializationError, GovpostError, ValidationError
@@ -16,8 +16,6 @@ from govpost.errors import DeserializationError, GovpostError, ValidationError
 #: The longest approval time limit a service may promise, in working days (about a year and a
 #: half): beyond it a number is surely a mistake of units.
 MAX_TIME_LIMIT_DAYS = 365
-
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
 def service_code(value: object) -> str:

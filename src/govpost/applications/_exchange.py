@@ -11,9 +11,13 @@ from typing import Any, TypeVar
 
 import attrs
 
+from govpost._fields import EVENT_ID as _CARRIER_EVENT_ID
+from govpost._fields import ID as _ORDER_ID
 from govpost._fields import aware, coerce_enum, short
 from govpost._limits import load_json
 from govpost.applications._application import (
+    _EVENT_ID,
+    _REFERENCE,
     MAX_EVENT_ID,
     RESULT_SUFFIX,
     Application,
@@ -29,15 +33,9 @@ from govpost.identifiers import TrackingNumber
 from govpost.regions import Division
 from govpost.shipments import Recipient, Shipment, ShipmentStatus, TrackingEvent
 
-#: An application reference (办件编号), as :class:`Application` holds it.
-_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,59}")
-#: A shipment id (the carrier's idempotency key), as :class:`~govpost.shipments.Shipment`
-#: holds it.
-_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
-#: A carrier's event id, as :class:`~govpost.shipments.TrackingEvent` holds it.
-_CARRIER_EVENT_ID = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}")
-#: An application event id, as :class:`ApplicationEvent` holds it.
-_EVENT_ID = re.compile(rf"[^\s\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_EVENT_ID}}}")
+# The patterns of what the messages carry are those of the models that hold them: an
+# application reference and event id (Application, ApplicationEvent), a shipment id and a
+# carrier's event id (govpost._fields.ID and EVENT_ID, as Shipment and TrackingEvent hold them).
 
 
 def _matching(pattern: re.Pattern[str], value: object, what: str, rule: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,14 +19,13 @@ from typing import Self
 
 import attrs
 
+from govpost._fields import CODE as _CODE
 from govpost._fields import aware, coerce_enum, optional_text, short, text
 from govpost.centers import BusinessLine
 from govpost.errors import CurrencyMismatchError, ValidationError
 from govpost.identifiers import mask_name
 from govpost.money import Money, _to_decimal
 from govpost.periods import Period, business_date
-
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 def _code(what: str, value: object) -> str:
