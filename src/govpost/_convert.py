@@ -325,10 +325,6 @@ def _wire_code(value: object) -> str:
     return value
 
 
-def _wire_optional_code(value: object) -> str | None:
-    return None if value is None else _wire_code(value)
-
-
 # Tracking numbers read lately: a shipment's events repeat its waybill, and a TrackingNumber is
 # immutable, so one instance serves them all. Bounded: cleared when full.
 _TRACKING: dict[str, TrackingNumber] = {}

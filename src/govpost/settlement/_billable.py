@@ -291,8 +291,8 @@ def _code(value: object, waybill: str, field: str) -> str:
 
 
 def _instant(value: object, waybill: str, field: str) -> datetime | None:
-    # The rule of Shipment's times (govpost._fields.aware), worded for a row; to share the
-    # year check once govpost._limits has one home for it.
+    # The rule of Shipment's times (govpost._fields.aware), worded for a row (naming the
+    # waybill and field, as every row error does).
     if value is None or (
         type(value) is datetime and value.tzinfo is SHANGHAI and value.year in YEARS
     ):
