@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/construct.py
 	$(PY) benchmarks/tracking.py
 	$(PY) benchmarks/settle.py
+	$(PY) benchmarks/settle_store.py --n 50000
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .pytest_cache .hypothesis

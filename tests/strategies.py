@@ -246,7 +246,61 @@ def noted_booking_requests(draw: st.DrawFn) -> BookingRequest:
 #: A strategy for every public model of govpost that has a wire form: the wire-format tests
 #: round-trip and fuzz each. A new public attrs class must be added here or to
 #: :data:`NOT_WIRE_MODELS`, or ``tests/test_serialization.py`` fails.
+def ledger_entries() -> st.SearchStrategy[Any]:
+    """Ledger entries of the store (needs govpost[store]: imported on first use)."""
+    from govpost.store import LedgerEntry, LedgerLeg
+
+    return st.builds(
+        LedgerEntry,
+        reference=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9/_.\-]{0,60}", fullmatch=True),
+        agreement_id=st.sampled_from(["GZ-EMS-PP", "GZ-EMS-LUMP"]),
+        fiscal_year=st.integers(2018, 2026),
+        leg=st.sampled_from(LedgerLeg),
+        payer=st.just("finance"),
+        payee=st.sampled_from(SETTLEMENT_CENTERS),
+        amount=st.integers(1, 10**9)
+        .flatmap(lambda f: st.sampled_from([f, -f]))
+        .map(Money.from_fen),
+        statement_id=st.none() | st.just("GZ-EMS-PP-2018-06-0123456789abcdef"),
+        posted_at=gps.aware_datetimes(),
+        memo=st.text(max_size=30),
+    )
+
+
+def _store_models() -> dict[type, st.SearchStrategy[Any]]:
+    """The store's and the service's wire models, when the store's extra is installed."""
+    try:
+        from govpost.service import DispatchReport, IngestReport
+        from govpost.store import LedgerEntry
+    except ImportError:  # pragma: no cover - the test extra installs it
+        return {}
+    ids = st.lists(st.from_regex(r"GZ-[0-9]{1,6}(-R)?", fullmatch=True), max_size=4).map(tuple)
+    codes = st.lists(
+        st.tuples(st.from_regex(r"GZ-[0-9]{1,6}", fullmatch=True), st.sampled_from(["B01", "E9"])),
+        max_size=3,
+    ).map(tuple)
+    counts = st.integers(0, 10_000)
+    return {
+        LedgerEntry: ledger_entries(),
+        DispatchReport: st.builds(
+            DispatchReport, booked=ids, recovered=ids, pending=ids, failed=ids, errors=codes
+        ),
+        IngestReport: st.builds(
+            IngestReport,
+            received=counts,
+            stored=counts,
+            withheld=counts,
+            shipments=ids,
+            applications=ids,
+            unmatched=ids,
+            failed=ids,
+            errors=codes,
+        ),
+    }
+
+
 WIRE_MODELS: dict[type, st.SearchStrategy[Any]] = {
+    **_store_models(),
     Acknowledgement: gps.acknowledgements(),
     AgencyService: agency_services(),
     AgencyTransaction: gps.agency_transactions(),
@@ -330,8 +384,21 @@ WIRE_MODELS: dict[type, st.SearchStrategy[Any]] = {
     ZoneStep: zone_steps(),
 }
 
+
+def _store_reasons() -> dict[type, str]:
+    try:
+        from govpost.store import AggregateTotals
+    except ImportError:  # pragma: no cover - the test extra installs it
+        return {}
+    return {
+        AggregateTotals: "computed by store.aggregate from the database, never read; compare "
+        "it with a statement through AggregateTotals.of(statement)",
+    }
+
+
 #: Public attrs classes that are deliberately not wire documents, and why.
 NOT_WIRE_MODELS: dict[type, str] = {
+    **_store_reasons(),
     WorkCalendar: "built from its data package and overrides (WorkCalendar.china()), not read",
     DeliveryTimeLimits: "holds a WorkCalendar; keep the days by zone in your own settings",
     StageDurations: "derived from a shipment and a calendar (StageDurations.of); recompute it",

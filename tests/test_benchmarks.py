@@ -39,6 +39,27 @@ KEYS = {
         "peak_bytes_per_line",
     },
     "tracking.py": {"benchmark", "n", "govpost_s", "baseline_s", "ratio_vs_baseline"},
+    "settle_store.py": {
+        "benchmark",
+        "n",
+        "memory_s",
+        "store_s",
+        "store_ratio",
+        "sqlite_aggregate_s",
+        "postgres_aggregate_s",
+        "postgres_us_per_shipment",
+        "peak_rss_mb",
+    },
+    "ingest.py": {
+        "benchmark",
+        "engine",
+        "n",
+        "govpost_s",
+        "baseline_s",
+        "ratio_vs_baseline",
+        "events_per_s",
+        "peak_rss_mb",
+    },
 }
 
 

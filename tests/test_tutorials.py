@@ -25,6 +25,9 @@ PAGES = [
     ROOT / "docs" / "howto" / "stationed-staff.md",
     ROOT / "docs" / "howto" / "government-agent.md",
     ROOT / "docs" / "howto" / "agency-services.md",
+    ROOT / "docs" / "howto" / "rotate-keys.md",
+    ROOT / "docs" / "howto" / "upgrade-schema.md",
+    ROOT / "docs" / "concepts.md",
 ]
 
 

@@ -604,6 +604,35 @@ def _statement_id(
     return f"{agreement.id}-{period}-{digest.hexdigest()[:16]}"
 
 
+def window(agreement: FeeAgreement, period: Period) -> tuple[date, date]:
+    """The days ``[start, end)`` of ``period`` that ``agreement`` is in force (private).
+
+    Raises:
+        SettlementError: not an agreement or a period, a period of another kind than the
+            agreement's, or an agreement in force on no day of the period.
+    """
+    if not isinstance(agreement, FeeAgreement):
+        raise SettlementError(f"agreement must be a FeeAgreement, got {type(agreement).__name__}")
+    if not isinstance(period, Period):
+        raise SettlementError(
+            f"period must be a Period such as Period.month(2018, 6), got {short(period)}"
+        )
+    if period.kind is not agreement.period:
+        raise SettlementError(
+            f"period {period} is a {period.kind.value} but agreement {agreement.id} settles "
+            f"by {agreement.period.value}: pass a {agreement.period.value} period"
+        )
+    start = max(period.start, agreement.valid_from)
+    end = period.end if agreement.valid_until is None else min(period.end, agreement.valid_until)
+    if start >= end:
+        until = agreement.valid_until or "open end"
+        raise SettlementError(
+            f"agreement {agreement.id} (in force {agreement.valid_from} to {until}) is not in "
+            f"force at any time in period {period}: settle a period it covers"
+        )
+    return start, end
+
+
 def settle(
     agreement: FeeAgreement,
     shipments: Iterable[Shipment | SettlementRow],
@@ -666,25 +695,7 @@ def settle(
        by instant (they were the latest by date); statement ids are digests of the columns;
        applies the agreement's agent fee.
     """
-    if not isinstance(agreement, FeeAgreement):
-        raise SettlementError(f"agreement must be a FeeAgreement, got {type(agreement).__name__}")
-    if not isinstance(period, Period):
-        raise SettlementError(
-            f"period must be a Period such as Period.month(2018, 6), got {short(period)}"
-        )
-    if period.kind is not agreement.period:
-        raise SettlementError(
-            f"period {period} is a {period.kind.value} but agreement {agreement.id} settles "
-            f"by {agreement.period.value}: pass a {agreement.period.value} period"
-        )
-    start = max(period.start, agreement.valid_from)
-    end = period.end if agreement.valid_until is None else min(period.end, agreement.valid_until)
-    if start >= end:
-        until = agreement.valid_until or "open end"
-        raise SettlementError(
-            f"agreement {agreement.id} (in force {agreement.valid_from} to {until}) is not in "
-            f"force at any time in period {period}: settle a period it covers"
-        )
+    start, end = window(agreement, period)
     for name, value in (("shipments", shipments), ("previous", previous)):
         if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
             raise SettlementError(

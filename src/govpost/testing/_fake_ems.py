@@ -7,6 +7,7 @@ import enum
 import http.server
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -439,6 +440,13 @@ class _Server(http.server.ThreadingHTTPServer):
     # The default backlog (5) drops the connections of a burst of concurrent clients, which
     # then wait a second for their SYN to be resent.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (killed, timed out) is expected: stay quiet."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _frame(code: str, message: str, body: Any = None) -> dict[str, Any]:
