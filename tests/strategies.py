@@ -62,7 +62,7 @@ from govpost.carriers.ems import EmsConfig, EmsReply, OpCode, WireRequest
 from govpost.carriers.journal import JournalEntry
 from govpost.carriers.transport import HttpReply
 from govpost.carriers.webhooks import WithheldEvent
-from govpost.centers import ServiceCenter
+from govpost.centers import BusinessLine, ServiceCenter
 from govpost.identifiers import TrackingNumber
 from govpost.modes import (
     Acknowledgement,
@@ -91,7 +91,8 @@ from govpost.modes import (
 )
 from govpost.money import Money
 from govpost.periods import SHANGHAI, Period
-from govpost.regions import Division
+from govpost.regions import Division, Zone
+from govpost.reports import Assumptions, KpiReport, StageFigures, ZoneDelivery
 from govpost.settlement import (
     BillRow,
     BudgetPosition,
@@ -243,6 +244,20 @@ def noted_booking_requests(draw: st.DrawFn) -> BookingRequest:
     )
 
 
+@st.composite
+def report_assumptions(draw: st.DrawFn) -> Assumptions:
+    """The assumptions of a KPI report: any trip rule, 0-30 working days of delivery by zone
+    and of pickup, one or more certificate lines, with or without a reference."""
+    days = draw(st.tuples(*(st.integers(0, 30) for _ in Zone)))
+    return Assumptions(
+        trip_rule=draw(gps.trip_rules()),
+        delivery_days=dict(zip(Zone, days, strict=True)),
+        pickup_days=draw(st.integers(0, 30)),
+        certificate_lines=draw(st.sets(st.sampled_from(BusinessLine), min_size=1)),
+        reference=draw(st.none() | free_texts),
+    )
+
+
 #: A strategy for every public model of govpost that has a wire form: the wire-format tests
 #: round-trip and fuzz each. A new public attrs class must be added here or to
 #: :data:`NOT_WIRE_MODELS`, or ``tests/test_serialization.py`` fails.
@@ -309,6 +324,7 @@ WIRE_MODELS: dict[type, st.SearchStrategy[Any]] = {
     AgentFeeLine: gps.agent_fee_lines(),
     Anomaly: gps.anomalies(),
     Applicant: applicants(),
+    Assumptions: report_assumptions(),
     Application: applications(),
     ApplicationAnomaly: gps.application_anomalies(),
     ApplicationEvent: application_events(),
@@ -413,6 +429,10 @@ NOT_WIRE_MODELS: dict[type, str] = {
     StageTime: "a stage of ApplicationStages, measured on a calendar (its working time is a "
     "timedelta, which has no wire form); recompute it",
     SampleHall: "a generator of demo data holding a WorkCalendar; its applications are the data",
+    KpiReport: "computed from the data (build_report, report_from_store), never read; its "
+    "document for people and programs is KpiReport.to_json() (govpost report --json)",
+    StageFigures: "a part of a KpiReport, computed with it; written out by KpiReport.to_json()",
+    ZoneDelivery: "a part of a KpiReport, computed with it; written out by KpiReport.to_json()",
 }
 
 

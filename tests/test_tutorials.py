@@ -28,6 +28,10 @@ PAGES = [
     ROOT / "docs" / "howto" / "rotate-keys.md",
     ROOT / "docs" / "howto" / "upgrade-schema.md",
     ROOT / "docs" / "concepts.md",
+    # The Chinese pages (中文文档).
+    ROOT / "docs" / "zh" / "quickstart.md",
+    ROOT / "docs" / "zh" / "concepts.md",
+    ROOT / "docs" / "zh" / "settle-a-month.md",
 ]
 
 

@@ -40,7 +40,7 @@ from govpost.errors import (
 )
 from govpost.periods import Period
 from govpost.service._reports import DispatchReport, IngestReport
-from govpost.service._tracking import carrier_events, record_tracking
+from govpost.service._tracking import apply_stored, carrier_events, record_tracking
 from govpost.settlement import (
     CarrierBill,
     ReconciliationReport,
@@ -79,19 +79,31 @@ def _limit(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"limit {short(value)} must be None or a positive int")
+        raise ValidationError(f"limit {short(value, code=True)} must be None or a positive int")
     return value
 
 
 def _window(value: object, what: str) -> timedelta:
     if not isinstance(value, timedelta) or value < timedelta(0):
-        raise ValidationError(f"{what} {short(value)} must be a timedelta of zero or more")
+        raise ValidationError(
+            f"{what} {short(value, code=True)} must be a timedelta of zero or more"
+        )
     return value
 
 
 def _in_force(agreement: FeeAgreement, period: Period) -> bool:
     until = agreement.valid_until
     return agreement.valid_from < period.end and (until is None or until > period.start)
+
+
+def _posted(tx: Transaction, statement: SettlementStatement) -> tuple[LedgerEntry, ...]:
+    """The ledger entries posted for ``statement`` (its own, not reversals of it)."""
+    return tuple(
+        entry
+        for entry in tx.ledger.entries(statement.agreement_id, statement.period.start.year)
+        if entry.statement_id == statement.statement_id
+        and not entry.reference.endswith("/reversal")
+    )
 
 
 def _differing(stored: Application, given: Application) -> list[str]:
@@ -200,12 +212,16 @@ class Operations:
                 f"not {type(sender).__name__}"
             )
         if not callable(clock):
-            raise ValidationError(f"clock must be a function giving the time, not {short(clock)}")
+            raise ValidationError(
+                f"clock must be a function giving the time, not {short(clock, code=True)}"
+            )
         if not isinstance(finance, str) or not finance.strip():
-            raise ValidationError(f"finance {short(finance)} must be a non-empty account name")
+            raise ValidationError(
+                f"finance {short(finance, code=True)} must be a non-empty account name"
+            )
         if confirm_terminal is not None and not isinstance(confirm_terminal, bool):
             raise ValidationError(
-                f"confirm_terminal {short(confirm_terminal)} must be None or a bool"
+                f"confirm_terminal {short(confirm_terminal, code=True)} must be None or a bool"
             )
         self.store = store
         self.carrier = carrier
@@ -294,18 +310,21 @@ class Operations:
         reference: str,
         step: Callable[[Application], Application],
         check: Callable[[Transaction, Application], None] | None = None,
+        then: Callable[[Transaction, Application, Application], None] | None = None,
     ) -> Application:
         reference = _reference(reference)
         with self.store.transaction() as tx:
             application = tx.applications.get(reference, lock=True)
             if application is None:
                 raise StoreError(
-                    f"the store has no application {reference!r}: accept it first with "
-                    f"Operations.accept(application)"
+                    f"the store has no application {short(reference, code=True)}: accept it "
+                    f"first with Operations.accept(application)"
                 )
             if check is not None:
                 check(tx, application)
             moved = step(application)
+            if then is not None:
+                then(tx, application, moved)
             if moved != application:
                 tx.applications.record(moved)
         return moved
@@ -360,6 +379,8 @@ class Operations:
             StoreError: the store has no such application; the database failed.
             InvalidTransitionError: the dispatch has started, or the application does not
                 allow it (see :meth:`~govpost.applications.Application.change_delivery`).
+            ValidationError: a change to ``MAIL`` for a service of the store's catalogue that
+                does not allow its result to be mailed (as :meth:`accept` refuses it).
         """
 
         def not_ordered(tx: Transaction, application: Application) -> None:
@@ -371,8 +392,28 @@ class Operations:
                     f"change; cancel the order with the carrier first"
                 )
 
+        def mailable(tx: Transaction, before: Application, moved: Application) -> None:
+            # Else dispatch would refuse it on every run ("invalid"), the application stuck
+            # at APPROVED: refused here, as accept() refuses such an application.
+            if moved == before or moved.current_delivery is not DeliveryChoice.MAIL:
+                return
+            service = tx.catalogue.get(moved.service)
+            if service is None or not service.result_by_post:
+                why = (
+                    "is not in the store's catalogue"
+                    if service is None
+                    else "does not allow its result to be mailed"
+                )
+                raise ValidationError(
+                    f"application {moved.reference} cannot change to MAIL: service "
+                    f"{moved.service!r} {why}; keep COLLECT"
+                )
+
         return self._move(
-            reference, lambda a: a.change_delivery(choice, at, event_id=event_id), not_ordered
+            reference,
+            lambda a: a.change_delivery(choice, at, event_id=event_id),
+            not_ordered,
+            mailable,
         )
 
     # --- dispatch ---------------------------------------------------------------------------
@@ -405,7 +446,10 @@ class Operations:
         dispatching at once book each order once.
 
         Args:
-            limit: at most this many applications.
+            limit: at most this many applications taken on: booked, recovered, or asked for
+                at the carrier in vain. Those refused before — by the carrier (unless
+                ``retry_failed``), or by govpost — are reported again without counting, so
+                that they never hold back the applications after them.
             retry_failed: ask again for orders the carrier refused (their journal entry is
                 ``failed``); by default they are reported, not sent again.
 
@@ -414,7 +458,10 @@ class Operations:
 
         Raises:
             CarrierError: the carrier does not declare ``BOOK``.
-            ValidationError: a bad ``limit``, or a clock giving naive times.
+            ValidationError: a bad ``limit``, or a clock giving naive times; or the adapter
+                raised it from ``book`` (its contract is ``CarrierError``). An adapter's bug
+                (any exception but ``CarrierError``) stops the run and propagates, the order
+                left pending, to be asked for again by the next run.
             StoreError: the database failed (the run stops; run it again).
         """
         booker = require(self.carrier, Capability.BOOK)
@@ -427,8 +474,14 @@ class Operations:
             if application.current_delivery is DeliveryChoice.MAIL
         ]
         outcome = _Dispatch()
-        for application in due[:count]:
-            self._dispatch_one(booker, application, catalogue, retry_failed, outcome)
+        taken = 0
+        for application in due:
+            if taken == count:
+                break
+            # Refused before (by govpost, or by the carrier without retry_failed): reported
+            # again, not counted, so that they never hold back the applications after them.
+            if self._dispatch_one(booker, application, catalogue, retry_failed, outcome):
+                taken += 1
         return outcome.report()
 
     def _dispatch_one(
@@ -438,21 +491,23 @@ class Operations:
         catalogue: ServiceCatalogue,
         retry_failed: bool,
         outcome: _Dispatch,
-    ) -> None:
+    ) -> bool:
+        """Dispatch one application; whether it was taken on (the carrier asked, or the
+        booking completed from the journal), as :meth:`dispatch`'s ``limit`` counts."""
         reference = application.reference
         order_id = application.result_shipment_id
         try:
             request = self._record_intent(booker, reference, catalogue)
         except (ValidationError, InvalidTransitionError):
             outcome.fail(order_id, INVALID)
-            return
+            return False
         if request is None:
-            return
+            return False
         entry = self.store.journal.get(order_id)
         assert entry is not None  # recorded by the intent, never deleted
         if entry.state is JournalState.FAILED and not retry_failed:
             outcome.fail(order_id, entry.error_code or "failed")
-            return
+            return False
         recovered = entry.state is JournalState.BOOKED
         try:
             booking = book_once(booker, request, self.store.journal, clock=self.clock)
@@ -462,12 +517,30 @@ class Operations:
                 outcome.pend(order_id, code)
             else:
                 outcome.fail(order_id, code)
-            return
+            return True
         except ValidationError:
+            if entry.carrier == booker.name and entry.fingerprint == booking_fingerprint(request):
+                # Not book_once's refusal of the order (its entry agrees with the request):
+                # the adapter's own, which its contract (CarrierError) does not allow — a bug
+                # to surface, not an answer of the carrier. The order stays pending.
+                raise
             outcome.fail(order_id, CONFLICT)
-            return
+            return False
         if self._record_booking(booker.name, reference, booking):
             (outcome.recovered if recovered else outcome.booked).append(order_id)
+            # Events pushed while step 3 ran, which it could not see yet (PostgreSQL and
+            # MariaDB show a transaction no uncommitted row of another).
+            self._catch_up(booker.name, booking.tracking_number.value)
+        return True
+
+    def _catch_up(self, carrier: str, number: str) -> IngestReport:
+        """Apply the events of ``carrier`` stored for waybill ``number`` that its shipment does
+        not hold yet, in a transaction of its own: run after the commit of a booking or a push,
+        so that of two writers meeting on a waybill the one committing last applies them."""
+        if not self.store.events.for_waybill(number, carrier):
+            return IngestReport()
+        with self.store.transaction() as tx:
+            return apply_stored(tx, carrier, number)
 
     def _record_intent(
         self, booker: BookingCarrier, reference: str, catalogue: ServiceCatalogue
@@ -565,7 +638,9 @@ class Operations:
         ``confirm_terminal`` and ``max_age`` from this object, its ``clock``); the events it
         hands over are stored, applied to their shipments and to those shipments'
         applications, and their ids remembered, all in the one transaction, which commits
-        before this returns.
+        before this returns. Events of a waybill no shipment carried are applied after the
+        commit if a booking recorded the waybill meanwhile (a dispatch running at the same
+        time could not see them).
 
         Answer the carrier from the outcome, as :mod:`govpost.carriers.webhooks` says:
         returned: **200** (the push is in the store); ``WebhookVerificationError``: **401**;
@@ -591,7 +666,22 @@ class Operations:
             with inbox.receiving(body, headers) as events:
                 report = record_tracking(tx, pusher.name, events)
             withheld = inbox.withheld
-        return attrs.evolve(report, withheld=withheld)
+        report = attrs.evolve(report, withheld=withheld)
+        # Waybills without a shipment may have got one meanwhile: a booking recorded while
+        # this transaction ran could not see its events (see _catch_up).
+        # The push is committed: a failure here must not answer it 500 (its redelivery would
+        # bring nothing new); the waybill stays unmatched, and the tracking poll catches up.
+        for number in report.unmatched:
+            try:
+                if self.store.shipments.by_tracking_number(number) is None:
+                    continue
+                caught = self._catch_up(pusher.name, number)
+            except StoreError:
+                continue
+            report = attrs.evolve(
+                report + caught, unmatched=[n for n in report.unmatched if n != number]
+            )
+        return report
 
     def poll_tracking(
         self, *, quiet_for: timedelta = timedelta(hours=6), limit: int | None = None
@@ -663,14 +753,17 @@ class Operations:
             supersede: replace a saved statement that differs.
             unattributed: the center whose ledger entries take a lump sum the statement
                 attributes to no center (a period in which no piece was sent), under an
-                agreement covering several centers; one covering a single center gives it to
-                that center.
+                agreement covering several centers (it must be one of them); one covering a
+                single center gives it to that center.
 
         Returns:
             The statements in force for the period, one per agreement settled, in id order.
 
         Raises:
-            ValidationError: ``period`` is not a :class:`~govpost.periods.Period`.
+            ValidationError: ``period`` is not a :class:`~govpost.periods.Period`; a lump sum
+                attributed to no center, under an agreement of several centers, without
+                ``unattributed`` or with one the agreement does not cover (nothing is saved
+                for that agreement).
             StoreError: an agreement id the store does not have; a saved statement that
                 differs (without ``supersede``); the database failed. The agreements
                 settled before the error stay settled (each is its own transaction).
@@ -680,7 +773,8 @@ class Operations:
         """
         if not isinstance(period, Period):
             raise ValidationError(
-                f"period must be a Period such as Period.month(2018, 6), not {short(period)}"
+                f"period must be a Period such as Period.month(2018, 6), not "
+                f"{short(period, code=True)}"
             )
         if agreements is None:
             chosen = [
@@ -691,7 +785,8 @@ class Operations:
         else:
             if isinstance(agreements, str):
                 raise ValidationError(
-                    f"agreements is a list of agreement ids, not the str {short(agreements)}"
+                    f"agreements is a list of agreement ids, not the str "
+                    f"{short(agreements, code=True)}"
                 )
             chosen = [self.store.agreements.require(key) for key in dict.fromkeys(agreements)]
         closed: list[SettlementStatement] = []
@@ -702,15 +797,20 @@ class Operations:
             receiver = unattributed
             if receiver is None and len(agreement.centers) == 1:
                 (receiver,) = agreement.centers
+            lump = any(sub.key == "*" and sub.amount.amount for sub in statement.by_center)
+            if lump and receiver is not None and receiver not in agreement.centers:
+                raise ValidationError(
+                    f"unattributed {short(receiver, code=True)} is not a center of agreement "
+                    f"{agreement.id} ({', '.join(sorted(agreement.centers))}): name the one "
+                    f"that receives a lump sum no piece is attributed to"
+                )
             with self.store.transaction() as tx:
                 old = tx.statements.current(agreement.id, period)
                 if tx.statements.save(statement, supersede=supersede):
                     now = self._now()
-                    undone = (
-                        ()
-                        if old is None
-                        else reversal(self._entries(old, now, receiver), posted_at=now)
-                    )
+                    # The reversal of what was posted for the old statement, read back: not
+                    # recomputed, since finance or unattributed may have changed since.
+                    undone = () if old is None else reversal(_posted(tx, old), posted_at=now)
                     tx.ledger.post(*undone, *self._entries(statement, now, receiver))
             closed.append(statement)
         return tuple(closed)
@@ -736,13 +836,15 @@ class Operations:
         """
         if not isinstance(period, Period):
             raise ValidationError(
-                f"period must be a Period such as Period.month(2018, 6), not {short(period)}"
+                f"period must be a Period such as Period.month(2018, 6), not "
+                f"{short(period, code=True)}"
             )
         statement = self.store.statements.current(agreement_id, period)
         if statement is None:
             raise StoreError(
-                f"the store has no statement of agreement {agreement_id!r} for {period}: "
-                f"close the period first with Operations.close_month(Period.parse('{period}'))"
+                f"the store has no statement of agreement {short(agreement_id, code=True)} for "
+                f"{period}: close the period first with "
+                f"Operations.close_month(Period.parse('{period}'))"
             )
         report = reconcile(statement, bill)
         self.store.reconciliations.save(report)

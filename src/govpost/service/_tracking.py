@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import attrs
+
 from govpost.applications import (
     CARRIER_TO_APPLICATION,
     Application,
@@ -15,7 +17,7 @@ from govpost.service._reports import IngestReport
 from govpost.shipments import Direction, Shipment, TrackingEvent
 from govpost.store import Transaction
 
-__all__ = ["carrier_events", "record_tracking"]
+__all__ = ["apply_stored", "carrier_events", "record_tracking"]
 
 
 def carrier_events(shipment: Shipment) -> tuple[ApplicationEvent, ...]:
@@ -59,8 +61,30 @@ def record_tracking(tx: Transaction, carrier: str, events: Iterable[TrackingEven
     each other instead of deadlocking; each application and shipment is read under a row lock
     and written back in the same transaction, so that no concurrent change is lost.
     """
-    ordered = sorted(events, key=lambda e: (e.tracking_number.value, e.event_id))
+    ordered = sorted(events, key=_write_order)
     stored = tx.events.ingest(carrier, ordered)
+    return attrs.evolve(_apply(tx, ordered), received=len(ordered), stored=stored)
+
+
+def apply_stored(tx: Transaction, carrier: str, number: str) -> IngestReport:
+    """Apply the events of ``carrier`` stored for waybill ``number`` to its shipment and that
+    shipment's application, in ``tx``; the events are read, not written again (a correction
+    stored meanwhile is not overwritten by the version read before it).
+
+    For the writer that commits second of two that met on a waybill: a push storing its
+    events while the booking of that waybill is recorded. Under PostgreSQL's and MariaDB's
+    isolation neither transaction sees the other's uncommitted rows, so each checks again
+    after its own commit; the one committing last sees the other's rows.
+    """
+    return _apply(tx, sorted(tx.events.for_waybill(number, carrier), key=_write_order))
+
+
+def _write_order(event: TrackingEvent) -> tuple[str, str]:
+    return (event.tracking_number.value, event.event_id)
+
+
+def _apply(tx: Transaction, ordered: list[TrackingEvent]) -> IngestReport:
+    """Apply ``ordered`` (in write order) to their shipments and applications, in ``tx``."""
     by_waybill: dict[str, list[TrackingEvent]] = {}
     for event in ordered:
         by_waybill.setdefault(event.tracking_number.value, []).append(event)
@@ -88,8 +112,6 @@ def record_tracking(tx: Transaction, carrier: str, events: Iterable[TrackingEven
                 tx.applications.record(updated)
                 applications.append(updated.reference)
     return IngestReport(
-        received=len(ordered),
-        stored=stored,
         shipments=shipments,
         applications=applications,
         unmatched=unmatched,

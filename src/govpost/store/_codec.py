@@ -18,7 +18,7 @@ from govpost.serialization import from_json, to_json
 if TYPE_CHECKING:
     from govpost.store.encryption import KeyRing
 
-__all__ = ["Codec", "check_row", "fen"]
+__all__ = ["Codec", "check_key", "check_row", "column_problem", "fen", "text_problem"]
 
 T = TypeVar("T")
 
@@ -71,7 +71,11 @@ class Codec:
         """``obj``'s document sealed for row ``key`` of ``table``: the ``document``,
         ``key_id`` and ``version`` (its keyed :meth:`~KeyRing.fingerprint`) columns."""
         ring = self.ring(f"{type(obj).__name__} {key}")
-        plain = to_json(obj).encode("utf-8")
+        document = to_json(obj)
+        problem = text_problem(document)  # a lone surrogate (JSON escapes a NUL)
+        if problem is not None:
+            raise ValidationError(f"{type(obj).__name__} {key} {problem} (of its document)")
+        plain = document.encode("utf-8")
         return {
             "key_id": ring.active.id,
             "version": ring.fingerprint(plain),
@@ -103,17 +107,75 @@ def _context(table: str, key: str) -> bytes:
 
 
 def check_row(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` for ``table``, every string within its column's length (as every engine checks).
+    """``row`` for ``table``, every value one that every engine keeps as it is.
 
-    SQLite keeps any length; PostgreSQL and MySQL refuse or cut. The store refuses the same
-    rows on all of them, before writing anything.
+    SQLite keeps a string of any length, a NUL character and a 64-bit integer in any column;
+    PostgreSQL refuses a longer string, a NUL and an integer beyond its column's range, and
+    MySQL's ``INSERT IGNORE`` cuts them. The store refuses the same rows on all of them,
+    before writing anything; the message names the column, never the value.
     """
     for name, value in row.items():
-        if isinstance(value, str):
-            length = getattr(table.c[name].type, "length", None)
-            if length is not None and len(value) > length:
-                raise ValidationError(
-                    f"{table.name}.{name} holds at most {length} characters; the value given "
-                    f"has {len(value)}: shorten it"
-                )
+        problem = column_problem(table.c[name], value)
+        if problem is not None:
+            raise ValidationError(f"{table.name}.{name} {problem}")
     return row
+
+
+#: The range of the integer column types, as PostgreSQL and MySQL hold them.
+_INTEGER_RANGES = ((sa.BigInteger, 63), (sa.SmallInteger, 15), (sa.Integer, 31))
+
+
+def column_problem(column: sa.Column[Any], value: object) -> str | None:
+    """What keeps ``value`` out of ``column`` on some engine (``None``: nothing), as the end
+    of a message that starts with the column's name; the value itself is never shown."""
+    if isinstance(value, str):
+        length = getattr(column.type, "length", None)
+        if length is not None and len(value) > length:
+            return (
+                f"holds at most {length} characters; the value given has {len(value)}: shorten it"
+            )
+        return text_problem(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        for kind, bits in _INTEGER_RANGES:
+            if isinstance(column.type, kind):
+                if not -(2**bits) <= value < 2**bits:
+                    return (
+                        f"holds integers from {-(2**bits)} to {2**bits - 1}; the value given "
+                        f"is {value}, out of that range"
+                    )
+                break
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Why no column of the store can hold the text ``value`` (``None``: it can): a NUL
+    character (PostgreSQL refuses it) or a lone surrogate (no engine encodes it)."""
+    if "\x00" in value:
+        return (
+            f"holds a NUL character (\\x00) at position {value.index(chr(0))}, which "
+            f"PostgreSQL cannot store (and so no engine of the store keeps): remove it"
+        )
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return (
+                f"holds a character that is not valid Unicode text (a lone surrogate at "
+                f"position {error.start}): give real characters, not escaped UTF-16 halves"
+            )
+    return None
+
+
+def check_key(value: object, what: str) -> str:
+    """``value``, a key to look a record up by: a str no column refuses (see
+    :func:`text_problem`), so that every engine finds the same records (none, for junk).
+
+    Raises:
+        ValidationError: not a str, or holding a NUL or a lone surrogate.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a str, not {type(value).__name__}")
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValidationError(f"{what} {problem}")
+    return value

@@ -208,7 +208,7 @@ def failing(operation: str) -> Iterator[None]:
                 f"{operation}: a concurrent transaction conflicted with this one "
                 f"({_reason(error)}); nothing was written: retry the operation"
             ) from error
-        if not isinstance(error, exc.OperationalError | exc.InterfaceError):
+        if not _unreachable(error):
             raise StoreError(
                 f"{operation} failed: {_reason(error)}; nothing was written"
             ) from error

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from govpost._fields import short
 from govpost.agreements import FeeAgreement
 from govpost.applications import Service, ServiceCatalogue
 from govpost.centers import ServiceCenter
@@ -19,7 +20,7 @@ from govpost.ratecards import RateCard
 from govpost.serialization import to_json
 from govpost.store import _schema as t
 from govpost.store._base import Repository
-from govpost.store._codec import check_row
+from govpost.store._codec import check_key, check_row
 
 __all__ = ["Agreements", "Catalogue", "Centers", "RateCards", "upsert"]
 
@@ -83,9 +84,18 @@ class _Keyed(Repository, Generic[M]):
         return changed
 
     def _read(self, rows: Iterable[Any]) -> tuple[M, ...]:
-        return tuple(
-            self._codec.read(document, self.model, f"{self.what} {key}") for key, document in rows
-        )
+        found = []
+        for key, document in rows:
+            item: M = self._codec.read(document, self.model, f"{self.what} {key}")
+            # A document in clear is not bound to its row (a sealed one is): one copied into
+            # another row would be read as that row's record.
+            if self._row(item)[self.key] != key:
+                raise StoreError(
+                    f"{self.what} {key} in the store holds the document of another "
+                    f"{self.what}: the row was changed outside govpost; restore it"
+                )
+            found.append(item)
+        return tuple(found)
 
     def _select(self, *where: sa.ColumnElement[bool], join: Any = None) -> tuple[M, ...]:
         key = self.table.c[self.key]
@@ -97,7 +107,7 @@ class _Keyed(Repository, Generic[M]):
 
     def get(self, key: str) -> M | None:
         """The record of ``key``, or ``None``."""
-        found = self._select(self.table.c[self.key] == key)
+        found = self._select(self.table.c[self.key] == check_key(key, f"{self.what} key"))
         return found[0] if found else None
 
     def all(self) -> tuple[M, ...]:
@@ -156,7 +166,8 @@ class Agreements(_Keyed[FeeAgreement]):
         found = self.get(agreement_id)
         if found is None:
             raise StoreError(
-                f"the store has no agreement {agreement_id!r}: record it first with "
+                f"the store has no agreement {short(agreement_id, code=True)}: record it first "
+                f"with "
                 f"store.agreements.upsert(agreement)"
             )
         return found
@@ -165,7 +176,7 @@ class Agreements(_Keyed[FeeAgreement]):
         """The agreements that cover center ``code``, in id order."""
         links = t.agreement_centers
         return self._select(
-            links.c.center == code,
+            links.c.center == check_key(code, "center code"),
             join=(links, links.c.agreement_id == t.agreements.c.agreement_id),
         )
 

@@ -18,7 +18,7 @@ import enum
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import attrs
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from govpost._fields import CODE, aware, coerce_enum, short
-from govpost._limits import YEARS, check_utf8
+from govpost._limits import YEARS, check_utf8, check_year
 from govpost.agreements import FeeBreakdown
 from govpost.errors import GovpostError, StoreError, ValidationError
 from govpost.modes import HandoverManifest, RemittanceStatement
@@ -41,7 +41,7 @@ from govpost.settlement import (
 )
 from govpost.store import _schema as t
 from govpost.store._base import Repository, Source
-from govpost.store._codec import check_row
+from govpost.store._codec import check_key, check_row, column_problem
 from govpost.store._reference import upsert
 from govpost.store._tracking import _bounds
 
@@ -122,7 +122,7 @@ def _key(value: object, what: str) -> str:
     """A key looked up in the store: a non-empty str (anything else finds nothing, loudly)."""
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{what} must be a non-empty str, not {short(value)}")
-    return value
+    return check_key(value, what)
 
 
 def _typed(value: object, cls: type, what: str) -> None:
@@ -169,14 +169,6 @@ class StatementTotals(NamedTuple):
     by_center: tuple[Subtotal, ...]
 
 
-#: The longest text each string column of ``statement_lines`` holds.
-_LINE_LIMITS = {
-    column.name: column.type.length
-    for column in t.statement_lines.columns
-    if isinstance(column.type, sa.String) and column.type.length is not None
-}
-
-
 class Statements(Repository):
     """Settlement statements, saved once per agreement and period, with their lines.
 
@@ -210,7 +202,9 @@ class Statements(Repository):
                 statement was saved before and has since been superseded; another process
                 saved a different statement of the same agreement and period meanwhile; or
                 the database failed. Nothing is written.
-            ValidationError: not a statement, or a value longer than its column holds.
+            ValidationError: not a statement, a value its column does not hold alike on every
+                engine (too long, a NUL character, an integer out of range), or lines that do
+                not add up to the statement's total.
         """
         _typed(statement, SettlementStatement, "statements.save")
         if not isinstance(supersede, bool):
@@ -334,13 +328,24 @@ class Statements(Repository):
     ) -> None:
         breakdowns: dict[FeeBreakdown, str] = {}
         batch: list[dict[str, Any]] = []
+        total = 0
         for position, line in enumerate(statement.lines):
-            batch.append(self._line_row(pk, position, line, breakdowns))
+            row = self._line_row(pk, position, line, breakdowns)
+            total += row["amount_fen"]
+            batch.append(row)
             if len(batch) == LINE_BATCH:
                 connection.execute(sa.insert(t.statement_lines), batch)
                 batch = []
         if batch:
             connection.execute(sa.insert(t.statement_lines), batch)
+        # Reading checks the lines against the total (a line changed outside govpost): a
+        # statement whose lines do not add up to its total could never be read back.
+        if total != statement.total.fen:
+            raise ValidationError(
+                f"the lines of statement {statement.statement_id} add up to "
+                f"{Money.from_fen(total, statement.currency)}, not to its total "
+                f"{statement.total}: settle it again. Nothing was written"
+            )
 
     def _line_row(
         self,
@@ -371,13 +376,12 @@ class Statements(Repository):
             "refers_to": line.refers_to,
             "breakdown": text,
         }
-        for name, limit in _LINE_LIMITS.items():
-            value = row[name]
-            if isinstance(value, str) and len(value) > limit:
+        for name, value in row.items():
+            problem = column_problem(t.statement_lines.c[name], value)
+            if problem is not None:
                 raise ValidationError(
-                    f"line {position} ({short(line.line_id, 60, code=True)}) has a {name} of "
-                    f"{len(value)} characters; statement_lines.{name} holds at most {limit}: "
-                    f"shorten it"
+                    f"line {position} ({short(line.line_id, 60, code=True)}): "
+                    f"statement_lines.{name} {problem}"
                 )
         return row
 
@@ -398,6 +402,26 @@ class Statements(Repository):
             raise StoreError(
                 f"statement {key} in the store has {len(lines)} lines where its header counts "
                 f"{row.line_count}: its lines were changed outside govpost; restore them"
+            )
+        c = t.statement_lines.c
+        first, last = connection.execute(
+            sa.select(sa.func.min(c.position), sa.func.max(c.position)).where(
+                c.statement_pk == row.pk
+            )
+        ).one()
+        total = sum(line.amount.fen for line in lines)
+        if (lines and (first, last) != (0, len(lines) - 1)) or total != header.total.fen:
+            raise StoreError(
+                f"the lines of statement {key} in the store are not the ones saved (they add "
+                f"up to {Money.from_fen(total, header.currency)} where its total is "
+                f"{header.total}, or are out of order): they were changed outside govpost; "
+                f"restore them"
+            )
+        if header.statement_id != key or str(header.period) != row.period:
+            raise StoreError(
+                f"statement {key} in the store holds the document of statement "
+                f"{header.statement_id} ({header.period}): the row was changed outside "
+                f"govpost; restore it"
             )
         try:
             return attrs.evolve(header, lines=lines)
@@ -581,6 +605,14 @@ class Statements(Repository):
         header = self._codec.read(
             row.document, SettlementStatement, f"statement {row.statement_id}"
         )
+        kept = (row.statement_id, row.pieces, row.total_fen, row.currency)
+        total = header.total
+        if kept != (header.statement_id, header.pieces, total.fen, total.currency):
+            raise StoreError(
+                f"the totals of statement {row.statement_id} in the store are not those of its "
+                f"document (statement {header.statement_id}, {header.pieces} pieces, total "
+                f"{header.total}): the row was changed outside govpost; restore it"
+            )
         return StatementTotals(
             statement_id=row.statement_id,
             version=row.version,
@@ -632,10 +664,16 @@ class Reconciliations(Repository):
             rows = connection.execute(
                 sa.select(r.pk, r.document).where(r.statement_id == key).order_by(r.pk)
             ).all()
-        return tuple(
-            self._codec.read(doc, ReconciliationReport, f"reconciliation {pk} of {key}")
-            for pk, doc in rows
-        )
+        reports = []
+        for pk, doc in rows:
+            report = self._codec.read(doc, ReconciliationReport, f"reconciliation {pk} of {key}")
+            if report.statement_id != key:
+                raise StoreError(
+                    f"reconciliation {pk} of statement {key} in the store holds a report of "
+                    f"statement {report.statement_id}: the row was changed outside govpost"
+                )
+            reports.append(report)
+        return tuple(reports)
 
     def latest(self, statement_id: str) -> ReconciliationReport | None:
         """The latest report of statement ``statement_id``, or ``None``."""
@@ -782,10 +820,16 @@ class Remittances(Repository):
             rows = connection.execute(
                 sa.select(r.statement_id, r.document).where(*where).order_by(r.statement_id)
             ).all()
-        return tuple(
-            self._codec.read(doc, RemittanceStatement, f"remittance statement {key}")
-            for key, doc in rows
-        )
+        found = []
+        for key, doc in rows:
+            statement = self._codec.read(doc, RemittanceStatement, f"remittance statement {key}")
+            if statement.statement_id != key:
+                raise StoreError(
+                    f"remittance statement {key} in the store holds the document of statement "
+                    f"{statement.statement_id}: the row was changed outside govpost"
+                )
+            found.append(statement)
+        return tuple(found)
 
 
 # --- the ledger --------------------------------------------------------------------------------
@@ -1091,7 +1135,9 @@ class Ledger(Repository):
             StoreError: a reference is in the ledger with other content, an entry is in
                 another currency than its balance's earlier entries, or the database failed;
                 nothing is posted.
-            ValidationError: not a :class:`LedgerEntry`.
+            ValidationError: not a :class:`LedgerEntry`, a value its column does not hold
+                alike on every engine (a NUL character, an amount beyond a BIGINT), or a
+                ``posted_at`` outside 1900-9998 in UTC, where the ledger keeps it.
         """
         for entry in entries:
             _typed(entry, LedgerEntry, "ledger.post")
@@ -1202,6 +1248,17 @@ class Ledger(Repository):
 
     @staticmethod
     def _row(entry: LedgerEntry) -> dict[str, Any]:
+        # The ledger keeps the instant in UTC and reads it back so: an instant that is in
+        # another year there than govpost holds (1900 early in a zone ahead of UTC) could be
+        # posted but never read back.
+        check_year(
+            entry.posted_at.astimezone(UTC),
+            lambda: (
+                f"ledger entry {entry.reference}: posted_at {entry.posted_at.isoformat()}, "
+                f"in UTC where the ledger keeps it,"
+            ),
+            scope="the ledger holds times from",
+        )
         return {
             "reference": entry.reference,
             "agreement_id": entry.agreement_id,
@@ -1283,7 +1340,12 @@ class Ledger(Repository):
         return {(a, int(y), leg, c): (int(total), int(n)) for a, y, leg, c, total, n in rows}
 
     def verify(self) -> tuple[BalanceMismatch, ...]:
-        """Recompute every balance from the entries; the balances that differ (none: consistent)."""
+        """Recompute every balance from the entries; the balances that differ (none: consistent).
+
+        Raises:
+            StoreError: a balance or entry holds a leg or currency govpost does not know (the
+                rows were changed outside govpost); the database failed.
+        """
         b = t.ledger_balances.c
         with self._begin("verify the ledger") as connection:
             sums = self._sums(connection)
@@ -1308,8 +1370,8 @@ class Ledger(Repository):
             # A balance without entries, or entries in several currencies: one row for each.
             none: list[tuple[str | None, int, int]] = [(None, 0, 0)]
             for unit, fen, count in sums_of_key or none:
-                found.append(
-                    BalanceMismatch(
+                try:
+                    mismatch = BalanceMismatch(
                         agreement_id=agreement_id,
                         fiscal_year=year,
                         leg=_leg(leg),
@@ -1320,7 +1382,13 @@ class Ledger(Repository):
                         recorded_entries=0 if recorded is None else recorded[2],
                         computed_entries=count,
                     )
-                )
+                except GovpostError as error:
+                    raise StoreError(
+                        f"the ledger of agreement {short(agreement_id, code=True)}, {year}, leg "
+                        f"{short(leg, code=True)} in the store is invalid ({error}): its entries "
+                        f"or balance were changed outside govpost; correct them, then rebuild()"
+                    ) from error
+                found.append(mismatch)
         return tuple(found)
 
     def rebuild(self) -> int:

@@ -211,9 +211,18 @@ class Store(Repositories):
         throughout as long as the ring holds the older keys. Returns how many rows were
         re-sealed (0 once everything is under the active key; see :meth:`key_usage`).
 
+        Other processes may write meanwhile: each row is locked while it is re-sealed, so that
+        a change written concurrently is never overwritten with the row's older content.
+
         Raises:
             StoreError: no key ring, or a row sealed with a key the ring does not hold.
+            ValidationError: ``batch`` is not a positive int.
         """
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValidationError(
+                f"batch must be a positive int (rows per transaction), not "
+                f"{batch if isinstance(batch, int) else type(batch).__name__}"
+            )
         ring = self._source.codec.ring("rotating keys")
         active = ring.active.id
         total = 0
@@ -221,11 +230,17 @@ class Store(Repositories):
             keys = list(table.primary_key.columns)
             while True:
                 with self.transaction() as tx:
-                    rows = tx._source.connection.execute(  # type: ignore[union-attr]
+                    connection = tx._source.connection
+                    assert connection is not None  # a transaction's source has its connection
+                    query = (
                         sa.select(*keys, table.c.document)
                         .where(table.c.key_id != active)
+                        .order_by(*keys)
                         .limit(batch)
-                    ).all()
+                    )
+                    if connection.dialect.name != "sqlite":  # SQLite's writers exclude each other
+                        query = query.with_for_update()
+                    rows = connection.execute(query).all()
                     for row in rows:
                         _reseal(tx, table, row)
                 total += len(rows)

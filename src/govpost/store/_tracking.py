@@ -10,17 +10,19 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from govpost._fields import aware
 from govpost.applications import Application, ApplicationStatus
 from govpost.carriers.journal import JournalEntry, JournalState
+from govpost.centers import BusinessLine
 from govpost.errors import StoreError, ValidationError
 from govpost.money import Money
 from govpost.periods import Period
 from govpost.serialization import to_json
 from govpost.settlement import SettlementRow
-from govpost.shipments import TRANSITIONS, Shipment, ShipmentStatus, TrackingEvent
+from govpost.shipments import TRANSITIONS, Direction, Shipment, ShipmentStatus, TrackingEvent
 from govpost.store import _schema as t
 from govpost.store._base import Repository, insert_new
-from govpost.store._codec import check_row
+from govpost.store._codec import check_key, check_row
 from govpost.store._reference import upsert
 
 __all__ = ["Applications", "Events", "Journal", "SeenIds", "Shipments"]
@@ -94,7 +96,10 @@ class Applications(Repository):
         (``SELECT ... FOR UPDATE``; SQLite's transactions already exclude each other), so that
         a read-modify-write of the application loses no concurrent change.
         """
-        found = self._select(t.applications.c.reference == reference, lock=lock)
+        found = self._select(
+            t.applications.c.reference == check_key(reference, "application reference"),
+            lock=lock,
+        )
         return found[0] if found else None
 
     def find(
@@ -109,7 +114,7 @@ class Applications(Repository):
         a = t.applications.c
         where: list[sa.ColumnElement[bool]] = []
         if center is not None:
-            where.append(a.center == center)
+            where.append(a.center == check_key(center, "center"))
         if status is not None:
             where.append(a.status == _status_value(status, ApplicationStatus))
         if accepted_in is not None:
@@ -125,7 +130,7 @@ class Applications(Repository):
 
     def by_id_number(self, id_number: str) -> tuple[Application, ...]:
         """The applications of the applicant with ``id_number``, found by its keyed digest."""
-        digests = self._codec.digests(id_number.upper(), _ID_NUMBER)
+        digests = self._codec.digests(check_key(id_number, "ID number").upper(), _ID_NUMBER)
         return self._select(t.applications.c.id_digest.in_(digests))
 
     def _select(
@@ -134,12 +139,31 @@ class Applications(Repository):
         a = t.applications.c
         query = sa.select(a.reference, a.document).where(*where).order_by(a.reference)
         if limit is not None:
-            query = query.limit(limit)
+            query = query.limit(_count(limit, "limit", minimum=0))
         if lock:
             query = query.with_for_update()
         with self._begin("read applications", read=True) as connection:
             rows = connection.execute(query).all()
         return self._read(rows)
+
+
+def _count(value: object, what: str, *, minimum: int) -> int:
+    """``value``, an int of at least ``minimum`` (a limit, a batch size)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        shown = value if isinstance(value, int) else type(value).__name__  # no text echoed
+        raise ValidationError(f"{what} must be an int of at least {minimum}, not {shown}")
+    return value
+
+
+def _keys(values: Collection[str], what: str) -> list[str]:
+    """``values``, a collection of keys (a str alone is refused: it is not a collection of
+    them), each checked with :func:`check_key`."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(
+            f"{what} must be a collection of str, such as a list or a set, not "
+            f"{type(values).__name__}"
+        )
+    return [check_key(value, f"an item of {what}") for value in values]
 
 
 def _bounds(period: Period) -> tuple[datetime, datetime]:
@@ -205,13 +229,16 @@ class Shipments(Repository):
     def get(self, shipment_id: str, *, lock: bool = False) -> Shipment | None:
         """The shipment ``shipment_id``, or ``None``; ``lock`` as for
         :meth:`Applications.get`."""
-        found = self._select(t.shipments.c.shipment_id == shipment_id, lock=lock)
+        found = self._select(
+            t.shipments.c.shipment_id == check_key(shipment_id, "shipment id"), lock=lock
+        )
         return found[0] if found else None
 
     def by_tracking_number(self, number: str, *, lock: bool = False) -> Shipment | None:
         """The shipment carrying waybill ``number``, or ``None``; ``lock`` as for
         :meth:`Applications.get`."""
-        found = self._select(t.shipments.c.tracking_number == str(number), lock=lock)
+        number = check_key(str(number), "tracking number")
+        found = self._select(t.shipments.c.tracking_number == number, lock=lock)
         return found[0] if found else None
 
     def by_mobile(self, mobile: str) -> tuple[Shipment, ...]:
@@ -236,15 +263,21 @@ class Shipments(Repository):
         s = t.shipments.c
         where: list[sa.ColumnElement[bool]] = []
         if center is not None:
-            where.append(s.center == center)
+            where.append(s.center == check_key(center, "center"))
         if status is not None:
             where.append(s.status == _status_value(status, ShipmentStatus))
         if picked_up_in is not None:
             start, end = _bounds(picked_up_in)
             where.append(sa.and_(s.picked_up_at >= start, s.picked_up_at < end))
         if application is not None:
-            where.append(s.application_ref == application)
+            where.append(s.application_ref == check_key(application, "application"))
         if quiet_since is not None:
+            if not isinstance(quiet_since, datetime):  # aware() would echo the text given
+                raise ValidationError(
+                    f"quiet_since must be a datetime with a timezone, not "
+                    f"{type(quiet_since).__name__}"
+                )
+            quiet_since = aware(quiet_since, "quiet_since")
             final = [member.value for member in ShipmentStatus if not TRANSITIONS[member]]
             where += [
                 s.tracking_number.is_not(None),
@@ -259,7 +292,7 @@ class Shipments(Repository):
         s = t.shipments.c
         query = sa.select(s.shipment_id, s.document).where(*where).order_by(s.shipment_id)
         if limit is not None:
-            query = query.limit(limit)
+            query = query.limit(_count(limit, "limit", minimum=0))
         if lock:
             query = query.with_for_update()
         with self._begin("read shipments", read=True) as connection:
@@ -278,6 +311,8 @@ class Shipments(Repository):
         """
         s = t.shipments.c
         start, end = _bounds(period)
+        codes = _keys(centers, "centers")
+        batch = _count(batch, "batch", minimum=1)
         query = (
             sa.select(
                 s.tracking_number,
@@ -295,7 +330,7 @@ class Shipments(Repository):
                 s.return_receipt,
             )
             .where(
-                s.center.in_(sorted(centers)),
+                s.center.in_(sorted(codes)),
                 sa.or_(
                     sa.and_(s.picked_up_at >= start, s.picked_up_at < end),
                     sa.and_(s.returned_at >= start, s.returned_at < end),
@@ -309,24 +344,32 @@ class Shipments(Repository):
             self._begin("read shipments to settle", read=True) as connection,
             connection.execute(query) as result,
         ):
+            # Enum members, not their values: settle reads them without converting (a value
+            # it does not know is handed on as it is, for settle to refuse by name).
+            lines, directions, statuses = _LINES.get, _DIRECTIONS.get, _STATUSES.get
             for row in result:
                 number, key = row[0], row[1]
                 declared = row[11]
                 yield SettlementRow(
                     key if number is None else number,
                     row[2],
-                    row[3],
-                    row[4],
+                    lines(row[3], row[3]),
+                    directions(row[4], row[4]),
                     row[5],
                     row[6],
                     row[7],
                     row[8],
                     row[9],
-                    row[10],
+                    statuses(row[10], row[10]),
                     None if number is None else key,
                     None if declared is None else Money(*declared.split(" ")),
                     row[12],
                 )
+
+
+_LINES: dict[str, BusinessLine] = {member.value: member for member in BusinessLine}
+_DIRECTIONS: dict[str, Direction] = {member.value: member for member in Direction}
+_STATUSES: dict[str, ShipmentStatus] = {member.value: member for member in ShipmentStatus}
 
 
 def _insert_events(connection: sa.Connection, rows: list[dict[str, Any]]) -> int:
@@ -455,13 +498,15 @@ class Events(Repository):
     def get(self, carrier: str, event_id: str) -> TrackingEvent | None:
         """The stored event ``event_id`` of ``carrier``, or ``None``."""
         e = t.tracking_events.c
-        found = self._select(e.carrier == _carrier(carrier), e.event_id == event_id)
+        found = self._select(
+            e.carrier == _carrier(carrier), e.event_id == check_key(event_id, "event id")
+        )
         return found[0] if found else None
 
     def for_waybill(self, number: str, carrier: str | None = None) -> tuple[TrackingEvent, ...]:
         """The events stored for waybill ``number``, oldest first."""
         e = t.tracking_events.c
-        where = [e.tracking_number == str(number)]
+        where = [e.tracking_number == check_key(str(number), "tracking number")]
         if carrier is not None:
             where.append(e.carrier == _carrier(carrier))
         return self._select(*where)
@@ -513,7 +558,7 @@ class SeenIds(Repository):
 
     def seen(self, keys: Collection[str]) -> Collection[str]:
         """The keys among ``keys`` already remembered."""
-        by_hash = {self._hash(key): key for key in keys}
+        by_hash = {self._hash(key): key for key in _keys(keys, "keys")}
         found: set[str] = set()
         s = t.seen_ids.c
         with self._begin("read the inbox's seen ids", read=True) as connection:
@@ -531,7 +576,7 @@ class SeenIds(Repository):
         # (a set's order differs between processes: PostgreSQL then reports a deadlock).
         rows: list[dict[str, object]] = [
             {"key_hash": digest, "remembered_at": now}
-            for digest in sorted({self._hash(k) for k in keys})
+            for digest in sorted({self._hash(k) for k in _keys(keys, "keys")})
         ]
         with self._begin("remember the inbox's seen ids") as connection:
             for chunk in _chunks(rows):
@@ -576,7 +621,7 @@ class Journal(Repository):
     def get(self, key: str) -> JournalEntry | None:
         """The entry of order ``key``, or ``None``."""
         with self._begin("read the booking journal", read=True) as connection:
-            return self._get(connection, key)
+            return self._get(connection, check_key(key, "order id"))
 
     def setdefault(self, entry: JournalEntry) -> JournalEntry:
         """Record ``entry`` unless its key has one; return the entry recorded under the key."""
@@ -590,6 +635,7 @@ class Journal(Repository):
     def put(self, entry: JournalEntry) -> JournalEntry:
         """Record ``entry`` over its key's, unless that one is booked; return the recorded one."""
         j = t.booking_journal.c
+        row = self._row(entry)  # checked before the row is locked by its key
         with self._begin("record a booking outcome") as connection:
             if self._source.dialect != "sqlite":
                 # Lock the row: a concurrent put waits, then sees the booking.
@@ -600,12 +646,10 @@ class Journal(Repository):
             if current is not None and current.state is JournalState.BOOKED:
                 return current
             if current is None:
-                connection.execute(sa.insert(t.booking_journal), self._row(entry))
+                connection.execute(sa.insert(t.booking_journal), row)
             else:
                 connection.execute(
-                    sa.update(t.booking_journal)
-                    .where(j.order_id == entry.key)
-                    .values(self._row(entry))
+                    sa.update(t.booking_journal).where(j.order_id == entry.key).values(row)
                 )
             return entry
 
